@@ -1,0 +1,21 @@
+"""The from-scratch network library. It imports NumPy and nothing else.
+
+Layers (``layers``, ``conv``), the fused softmax cross-entropy (``losses``),
+initialisers (``init``), optimizers (``optimizers``), learning-rate schedules
+(``schedules``), the ``Sequential`` model (``model``) and finite-difference gradient
+checks (``gradcheck``).
+"""
+
+from kaggle_mnist.nn.layers import (
+    ACTIVATIONS, BatchNorm, Dense, Dropout, Flatten, Layer, LeakyReLU, ReLU, Reshape, Sigmoid, Tanh,
+)
+from kaggle_mnist.nn.losses import SoftmaxCrossEntropy, log_softmax, softmax
+from kaggle_mnist.nn.model import Sequential
+from kaggle_mnist.nn.optimizers import SGD, Adam, AdamW, make_optimizer
+from kaggle_mnist.nn.schedules import make_schedule
+
+__all__ = [
+    "ACTIVATIONS", "Adam", "AdamW", "BatchNorm", "Dense", "Dropout", "Flatten", "Layer", "LeakyReLU",
+    "ReLU", "Reshape", "SGD", "Sequential", "Sigmoid", "SoftmaxCrossEntropy", "Tanh", "log_softmax",
+    "make_optimizer", "make_schedule", "softmax",
+]

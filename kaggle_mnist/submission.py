@@ -1,0 +1,149 @@
+"""Submissions: write them, check them as Kaggle does, score them offline.
+
+A Digit Recognizer submission is a CSV with the header ``ImageId,Label`` and one row
+per test image: ImageId 1..N in test.csv order, Label an integer 0-9. A solution file
+(made by ``prepare_data.py``) adds the true labels and Kaggle's ``Usage`` column,
+which splits the rows into a Public and a Private part of the leaderboard.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kaggle_mnist.errors import SubmissionError
+from kaggle_mnist.fileio import check_writable, write_text
+
+HEADER = "ImageId,Label"
+N_TEST = 28000
+LABELS = range(10)
+
+
+def write_submission(path, labels, force=False):
+    """Write ``labels`` (n,) as a submission to ``path``, atomically.
+
+    Refuses to replace an existing file unless ``force``.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or not np.isin(labels, LABELS).all():
+        raise SubmissionError("submission labels must be a 1-d array of integers 0-9")
+    check_writable(path, force)
+    rows = "".join(f"{i},{int(label)}\n" for i, label in enumerate(labels, start=1))
+    write_text(path, f"{HEADER}\n{rows}", force=True)
+
+
+def find_problems(path, n_rows=N_TEST, limit=20):
+    """Check a submission file as Kaggle does; return up to ``limit`` problems.
+
+    Each problem is a string naming its line. An empty list means the file is valid.
+    Checked: the exact header, the row count, every ImageId 1..n_rows exactly once,
+    integer labels 0-9, two columns on every row, no blank lines.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return [f"{path}: no such file"]
+    try:
+        text = path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError as e:
+        return [f"{path}: not UTF-8 text ({e.reason} at byte {e.start})"]
+    lines = text.replace("\r\n", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the final newline
+    problems = []
+
+    def problem(msg):
+        problems.append(f"{path}, {msg}")
+        return len(problems) >= limit
+
+    if not lines:
+        return [f"{path}: the file is empty"]
+    if lines[0] != HEADER:
+        if problem(f"line 1: header is {lines[0][:40]!r}, expected {HEADER!r}"):
+            return problems
+    seen = {}
+    for number, line in enumerate(lines[1:], start=2):
+        cells = line.split(",")
+        if line.strip() == "":
+            stop = problem(f"line {number}: blank line")
+        elif len(cells) != 2:
+            stop = problem(f"line {number}: {len(cells)} columns, expected 2 (ImageId,Label)")
+        else:
+            image_id, label = cells
+            stop = False
+            if not image_id.isdigit() or not 1 <= int(image_id) <= n_rows:
+                stop = problem(f"line {number}: ImageId {image_id!r} is not an integer 1-{n_rows}")
+            elif int(image_id) in seen:
+                stop = problem(f"line {number}: ImageId {image_id} appears again (first on line {seen[int(image_id)]})")
+            else:
+                seen[int(image_id)] = number
+            if not stop and (not label.isdigit() or int(label) not in LABELS):
+                stop = problem(f"line {number}: Label {label!r} is not an integer 0-9")
+        if stop:
+            return problems
+    n_data = len(lines) - 1
+    if n_data != n_rows:
+        problem(f"{n_data} rows, expected {n_rows} (one per test image)")
+    elif len(seen) < n_rows:
+        missing = min(set(range(1, n_rows + 1)) - seen.keys())
+        problem(f"ImageId {missing} is missing")
+    return problems
+
+
+def read_submission(path, n_rows=N_TEST):
+    """Labels (n_rows,) of a valid submission, in ImageId order; SubmissionError if not."""
+    problems = find_problems(path, n_rows, limit=1)
+    if problems:
+        raise SubmissionError(problems[0])
+    table = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.int64, ndmin=2)
+    labels = np.empty(n_rows, dtype=np.int64)
+    labels[table[:, 0] - 1] = table[:, 1]
+    return labels
+
+
+@dataclass
+class Solution:
+    """True test labels: labels (n,) in ImageId order; public (n,) bool or None."""
+
+    labels: np.ndarray
+    public: np.ndarray = None
+
+
+def read_solution(path):
+    """Read ``solution.csv`` (ImageId,Label[,Usage]); SubmissionError if malformed."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise SubmissionError(f"{path}: no such file")
+    try:
+        frame = pd.read_csv(path, dtype={"Usage": str})
+    except (ValueError, pd.errors.ParserError) as e:
+        raise SubmissionError(f"{path}: not a solution file ({str(e).splitlines()[0]})") from None
+    if list(frame.columns[:2]) != ["ImageId", "Label"]:
+        raise SubmissionError(f"{path}: header must start with ImageId,Label, got {','.join(map(str, frame.columns))}")
+    if not frame["ImageId"].equals(pd.Series(range(1, len(frame) + 1))) or not frame["Label"].isin(LABELS).all():
+        raise SubmissionError(f"{path}: ImageId must run 1..{len(frame)} and Label be integers 0-9")
+    public = (frame["Usage"] == "Public").to_numpy() if "Usage" in frame else None
+    return Solution(frame["Label"].to_numpy(np.int64), public)
+
+
+def score(pred, solution):
+    """Accuracy overall and on the Public/Private parts, per class, and the confusion matrix.
+
+    Args:
+        pred: (n,) predicted labels in ImageId order. solution: a :class:`Solution`.
+    Returns:
+        A JSON-ready dict.
+    """
+    from sklearn.metrics import accuracy_score, confusion_matrix
+
+    truth = solution.labels
+    cm = confusion_matrix(truth, pred, labels=list(LABELS))
+    per_class = {str(k): float(cm[k, k] / cm[k].sum()) if cm[k].sum() else None for k in LABELS}
+    result = {"accuracy": float(accuracy_score(truth, pred)), "n": int(len(truth))}
+    if solution.public is not None:
+        for part, mask in (("public", solution.public), ("private", ~solution.public)):
+            result[f"{part}_accuracy"] = float(accuracy_score(truth[mask], pred[mask])) if mask.any() else None
+    result["per_class_accuracy"] = per_class
+    result["confusion_matrix"] = cm.tolist()
+    return result

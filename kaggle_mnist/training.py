@@ -1,0 +1,138 @@
+"""The training loop: mini-batch gradient descent over a Sequential model.
+
+Kept apart from the model and the optimizer: it only wires them together, step by
+step, and keeps the record. One epoch:
+
+1. shuffle the rows with the seeded generator (one gather; batches are then
+   contiguous slices), unless the batch is the whole set (full-batch descent);
+2. per batch: optionally augment, set the learning rate from the schedule, forward,
+   loss, backward, optimizer step;
+3. optionally score the validation data; with early stopping, remember the best
+   weights and stop after ``patience`` epochs without improvement.
+
+A loss that turns NaN or infinite restores the weights from the start of the epoch
+and raises :class:`TrainingDivergedError` naming the epoch and batch. Ctrl-C stops
+after the current batch and returns what was trained (``history.interrupted``).
+"""
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from kaggle_mnist.errors import TrainingDivergedError
+from kaggle_mnist.nn.losses import log_softmax
+from kaggle_mnist.progress import Progress
+
+
+@dataclass
+class History:
+    """What happened, epoch by epoch."""
+
+    loss: list = field(default_factory=list)  # mean training loss over the epoch's batches
+    accuracy: list = field(default_factory=list)  # training accuracy over those batches
+    val_loss: list = field(default_factory=list)  # on the validation data, if any
+    val_accuracy: list = field(default_factory=list)
+    lr: list = field(default_factory=list)  # learning rate at the epoch's last step
+    seconds: list = field(default_factory=list)  # wall time of each epoch
+    best_epoch: int = None  # with early stopping: the epoch whose weights were kept (0-based)
+    stopped_early: bool = False
+    interrupted: bool = False
+    steps: int = 0  # optimizer steps taken in all
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def evaluate(model, X, y, batch_size=2048):
+    """Mean cross-entropy and accuracy of ``model`` on (X, y), in inference mode."""
+    total_loss, correct = 0.0, 0
+    for i in range(0, len(X), batch_size):
+        log_p = log_softmax(model.forward(X[i:i + batch_size]))
+        yb = y[i:i + batch_size]
+        total_loss -= float(log_p[np.arange(len(yb)), yb].sum())
+        correct += int((log_p.argmax(axis=1) == yb).sum())
+    return total_loss / len(X), correct / len(X)
+
+
+def train(model, X, y, *, loss_fn, optimizer, schedule, epochs, batch_size, rng, X_val=None, y_val=None,
+          early_stopping=False, patience=10, augment=None, verbose=0, prefix="", history=None, first_step=0):
+    """Train ``model`` in place on X (N, ...) and y (N,) integer labels.
+
+    Args:
+        batch_size: rows per step; None for full-batch gradient descent.
+        rng: the generator for shuffling and augmentation.
+        augment: optional ``augment(xb, rng) -> xb`` applied to each training batch.
+        history: a History to extend (for ``partial_fit``); ``first_step`` numbers
+            the steps for the schedule across calls.
+
+    Returns:
+        The History; the model holds the best weights if ``early_stopping``.
+    """
+    history = history or History()
+    n = len(X)
+    bs = n if batch_size is None else min(batch_size, n)
+    n_batches = math.ceil(n / bs)
+    params, grads = model.params(), model.grads()
+    progress = Progress(epochs, n_batches, verbose, prefix)
+    step = first_step
+    best_loss, best_state, waited = math.inf, None, 0
+    try:
+        for epoch in range(epochs):
+            start = time.perf_counter()
+            last_good = model.state_dict()
+            if bs < n:
+                order = rng.permutation(n)
+                Xs, ys = X[order], y[order]
+            else:
+                Xs, ys = X, y
+            loss_sum, correct = 0.0, 0
+            for b in range(n_batches):
+                xb, yb = Xs[b * bs:(b + 1) * bs], ys[b * bs:(b + 1) * bs]
+                if augment is not None:
+                    xb = augment(xb, rng)
+                optimizer.lr = schedule(step)
+                logits = model.forward(xb, training=True)
+                loss = loss_fn.forward(logits, yb)
+                if not math.isfinite(loss):
+                    model.load_state_dict(last_good)
+                    raise TrainingDivergedError(
+                        f"the training loss became {loss} at epoch {epoch + 1}, batch {b + 1} "
+                        f"(try a smaller learning rate); kept the weights from the start of epoch {epoch + 1}"
+                    )
+                model.backward(loss_fn.backward())
+                optimizer.step(params, grads)
+                step += 1
+                loss_sum += loss * len(yb)
+                correct += int((logits.argmax(axis=1) == yb).sum())
+                progress.batch_done(epoch, loss)
+
+            history.loss.append(loss_sum / n)
+            history.accuracy.append(correct / n)
+            history.lr.append(float(optimizer.lr))
+            if X_val is not None:
+                val_loss, val_acc = evaluate(model, X_val, y_val)
+                history.val_loss.append(val_loss)
+                history.val_accuracy.append(val_acc)
+            history.seconds.append(time.perf_counter() - start)
+            progress.epoch_done(epoch, {"loss": history.loss[-1], "accuracy": history.accuracy[-1],
+                                        "val_accuracy": history.val_accuracy[-1] if X_val is not None else None})
+
+            if early_stopping and X_val is not None:
+                if history.val_loss[-1] < best_loss:
+                    best_loss, best_state, waited = history.val_loss[-1], model.state_dict(), 0
+                    history.best_epoch = len(history.loss) - 1
+                else:
+                    waited += 1
+                    if waited >= patience:
+                        history.stopped_early = True
+                        break
+    except KeyboardInterrupt:
+        history.interrupted = True
+    finally:
+        progress.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    history.steps = step
+    return history

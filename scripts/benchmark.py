@@ -1,0 +1,178 @@
+"""Train the same network with kaggle-mnist, scikit-learn and PyTorch, side by side.
+
+    python scripts/benchmark.py [--data-dir data] [--epochs 20] [--repeats 1] [--out FILE]
+
+The network: 784-256-128-10, ReLU, Adam at learning rate 1e-3, batch 128, float32,
+on pixels / 255, trained on train.csv and scored on test.csv against solution.csv.
+PyTorch (CPU) joins when it can be imported; it is never a dependency. With
+``--repeats N`` each peer is timed N times and the median is reported (this machine is
+shared and noisy: compare ratios, not seconds).
+
+It also prints the arithmetic floor: the multiply-adds of the run divided by the
+float32 matrix-product rate NumPy reaches here on the same shapes.
+"""
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from kaggle_mnist import __version__, paths
+from kaggle_mnist.cli import run
+from kaggle_mnist.data import load_test, load_train
+from kaggle_mnist.errors import KaggleMnistError
+from kaggle_mnist.fileio import write_json
+from kaggle_mnist.submission import read_solution
+
+HIDDEN = (256, 128)
+BATCH, LR = 128, 1e-3
+
+
+def bench_numpynet(X, y, Xt, epochs, seed):
+    from kaggle_mnist import NumpyNetClassifier
+
+    clf = NumpyNetClassifier(hidden_sizes=HIDDEN, optimizer="adam", learning_rate=LR, batch_size=BATCH,
+                             max_epochs=epochs, random_state=seed)
+    t0 = time.perf_counter()
+    clf.fit(X, y)
+    t1 = time.perf_counter()
+    pred = clf.predict(Xt)
+    return t1 - t0, time.perf_counter() - t1, pred
+
+
+def bench_sklearn(X, y, Xt, epochs, seed):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(hidden_layer_sizes=HIDDEN, solver="adam", learning_rate_init=LR, batch_size=BATCH,
+                        max_iter=epochs, alpha=0.0, tol=0.0, n_iter_no_change=epochs + 1, random_state=seed)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    t1 = time.perf_counter()
+    pred = clf.predict(Xt)
+    return t1 - t0, time.perf_counter() - t1, pred
+
+
+def bench_torch(X, y, Xt, epochs, seed):
+    import torch
+
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(784, HIDDEN[0]), torch.nn.ReLU(), torch.nn.Linear(*HIDDEN),
+                                torch.nn.ReLU(), torch.nn.Linear(HIDDEN[1], 10))
+    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    Xtr, ytr = torch.from_numpy(X), torch.from_numpy(y)
+    g = torch.Generator().manual_seed(seed)
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(len(Xtr), generator=g)
+        Xs, ys = Xtr[order], ytr[order]
+        for i in range(0, len(Xs), BATCH):
+            opt.zero_grad(set_to_none=True)
+            loss_fn(model(Xs[i:i + BATCH]), ys[i:i + BATCH]).backward()
+            opt.step()
+    t1 = time.perf_counter()
+    with torch.no_grad():
+        pred = model(torch.from_numpy(Xt)).argmax(1).numpy()
+    return t1 - t0, time.perf_counter() - t1, pred
+
+
+def matmul_gflops(dtype=np.float32, repeats=20):
+    """The float32 rate of the run's own matrix products: (128 x 784) @ (784 x 256) etc."""
+    rng = np.random.default_rng(0)
+    shapes = [(BATCH, 784, HIDDEN[0]), (BATCH, HIDDEN[0], HIDDEN[1]), (784, BATCH, HIDDEN[0])]
+    mats = [(rng.random((m, k), dtype), rng.random((k, n), dtype)) for m, k, n in shapes]
+    flops = sum(2 * m * k * n for m, k, n in shapes)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for _ in range(50):
+            for a, b in mats:
+                a @ b
+        times.append((time.perf_counter() - t) / 50)
+    return flops / statistics.median(times) / 1e9
+
+
+def floor_seconds(n_rows, epochs, gflops):
+    """Multiply-adds of training: forward, weight gradients, input gradients (not for
+    the first layer, whose input gradient is never needed)."""
+    sizes = [784, *HIDDEN, 10]
+    layer_macs = [a * b for a, b in zip(sizes, sizes[1:])]
+    macs_per_row = 2 * sum(layer_macs) + sum(layer_macs[1:])
+    return 2 * macs_per_row * n_rows * epochs / (gflops * 1e9)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=str(paths.DATA_DIR))
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=1, help="time each peer this many times; report medians")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--peers", default="numpynet,sklearn,torch", help="comma-separated subset")
+    parser.add_argument("--out", default=str(paths.RUNS_DIR / "benchmark.json"))
+    args = parser.parse_args(argv)
+    if args.epochs < 1 or args.repeats < 1:
+        raise KaggleMnistError("--epochs and --repeats must be at least 1")
+    data_dir = Path(args.data_dir)
+    X, y = load_train(data_dir / "train.csv")
+    Xt = load_test(data_dir / "test.csv")
+    yt = read_solution(data_dir / "solution.csv").labels
+    if len(yt) != len(Xt):
+        raise KaggleMnistError(f"solution.csv has {len(yt)} rows for {len(Xt)} test rows")
+    X, Xt = X.astype(np.float32) / 255, Xt.astype(np.float32) / 255
+
+    peers = {"numpynet": bench_numpynet, "sklearn": bench_sklearn, "torch": bench_torch}
+    wanted = args.peers.split(",")
+    unknown = set(wanted) - peers.keys()
+    if unknown:
+        raise KaggleMnistError(f"--peers: unknown {', '.join(sorted(unknown))}; choose from {', '.join(peers)}")
+    if "torch" in wanted:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            print("PyTorch is not installed: skipping it (pip install torch==2.13.0 for the CPU build)")
+            wanted.remove("torch")
+
+    results = {}
+    for name in wanted:
+        runs = [peers[name](X, y, Xt, args.epochs, args.seed) for _ in range(args.repeats)]
+        results[name] = {
+            "train_seconds": statistics.median(r[0] for r in runs),
+            "predict_seconds": statistics.median(r[1] for r in runs),
+            "accuracy": float(np.mean(runs[0][2] == yt)),
+            "train_seconds_all": [r[0] for r in runs],
+        }
+        print(f"{name:>9}: train {results[name]['train_seconds']:.2f}s  accuracy {results[name]['accuracy']:.4f}",
+              flush=True)
+
+    gflops = matmul_gflops()
+    floor = floor_seconds(len(X), args.epochs, gflops)
+    print(f"\n784-256-128-10, Adam lr {LR}, batch {BATCH}, {args.epochs} epochs, float32; "
+          f"{len(X)} train rows, {len(Xt)} test rows; medians of {args.repeats}")
+    print(f"{'peer':>9} {'train s':>9} {'predict s':>10} {'accuracy':>9} {'numpynet / peer':>16}")
+    ours = results.get("numpynet")
+    for name, r in results.items():
+        ratio = f"{ours['train_seconds'] / r['train_seconds']:.2f}x" if ours else "-"
+        print(f"{name:>9} {r['train_seconds']:>9.2f} {r['predict_seconds']:>10.3f} {r['accuracy']:>9.4f} {ratio:>16}")
+    print(f"\nfloat32 matmul rate on the run's shapes: {gflops:.0f} GFLOP/s; "
+          f"arithmetic floor {floor:.2f}s" + (f"; numpynet at {ours['train_seconds'] / floor:.2f}x the floor" if ours else ""))
+
+    report = {"version": __version__, "machine": platform.machine(), "epochs": args.epochs,
+              "repeats": args.repeats, "results": results, "matmul_gflops": gflops, "floor_seconds": floor,
+              "ratios": {f"numpynet/{k}": ours["train_seconds"] / v["train_seconds"] for k, v in results.items()
+                         if ours and k != "numpynet"}}
+    write_json(args.out, report)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))

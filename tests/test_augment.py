@@ -1,0 +1,58 @@
+"""Augmentation: identity, shifts move the centre of mass, rotations keep the ink."""
+
+import numpy as np
+import pytest
+
+from kaggle_mnist.augment import RandomAffine, affine_matrices, make_augmenter, tta_views, warp
+
+
+def digit_blob(n=4):
+    """Images with a bright square off-centre."""
+    images = np.zeros((n, 28, 28), np.float32)
+    images[:, 8:14, 10:18] = 1.0
+    return images.reshape(n, -1)
+
+
+def centre_of_mass(images):
+    img = images.reshape(-1, 28, 28)
+    ys, xs = np.mgrid[0:28, 0:28]
+    total = img.sum(axis=(1, 2))
+    return np.stack([(img * xs).sum(axis=(1, 2)) / total, (img * ys).sum(axis=(1, 2)) / total], -1)
+
+
+def test_identity_transform_returns_the_input():
+    x = np.random.default_rng(0).random((3, 784)).astype(np.float32)
+    out = warp(x, affine_matrices(np.zeros(3), np.ones(3), np.zeros(3), np.zeros(3)))
+    np.testing.assert_allclose(out, x, atol=1e-6)
+
+
+@pytest.mark.parametrize("dx, dy", [(2, 0), (0, -3), (1.5, 2.5)])
+def test_shift_moves_centre_of_mass_by_the_shift(dx, dy):
+    x = digit_blob(2)
+    out = warp(x, affine_matrices(np.zeros(2), np.ones(2), np.full(2, dx), np.full(2, dy)))
+    np.testing.assert_allclose(centre_of_mass(out) - centre_of_mass(x), [[dx, dy]] * 2, atol=1e-4)
+
+
+def test_rotation_keeps_the_ink_and_the_centre():
+    x = np.zeros((1, 28, 28), np.float32)
+    x[0, 11:17, 11:17] = 1  # centred square
+    out = warp(x.reshape(1, -1), affine_matrices(np.array([10.0]), np.ones(1), np.zeros(1), np.zeros(1)))
+    assert out.sum() == pytest.approx(x.sum(), rel=0.02)
+    np.testing.assert_allclose(centre_of_mass(out), centre_of_mass(x.reshape(1, -1)), atol=0.05)
+
+
+def test_random_affine_is_seeded_keeps_dtype_and_range():
+    x = digit_blob(8)
+    aug = RandomAffine()
+    a, b = aug(x, np.random.default_rng(3)), aug(x, np.random.default_rng(3))
+    np.testing.assert_array_equal(a, b)
+    assert a.dtype == np.float32 and a.shape == x.shape and a.min() >= 0 and a.max() <= 1 + 1e-6
+    assert not np.array_equal(a, aug(x, np.random.default_rng(4)))
+
+
+def test_tta_views_and_names():
+    views = list(tta_views(digit_blob(2), 4))
+    assert len(views) == 4 and all(v.shape == (2, 784) for v in views)
+    assert make_augmenter("shift").degrees == 0
+    with pytest.raises(ValueError, match="augment must be"):
+        make_augmenter("flip")

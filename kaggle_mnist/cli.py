@@ -1,5 +1,7 @@
-"""What every script shares: turn a user's mistake into one line and exit status 2."""
+"""What every script shares: one-line errors, preset overrides, run metadata."""
 
+import json
+import subprocess
 import sys
 
 from kaggle_mnist.errors import KaggleMnistError
@@ -20,3 +22,35 @@ def run(main, argv=None):
         print("interrupted", file=sys.stderr)
         return 130
     return 0 if status is None else status
+
+
+def parse_overrides(items):
+    """["max_epochs=3", "hidden_sizes=[64, 32]"] -> {"max_epochs": 3, "hidden_sizes": (64, 32)}.
+
+    Values are JSON; anything that is not JSON is taken as a string.
+    """
+    from kaggle_mnist.estimator import NumpyNetClassifier
+
+    known = NumpyNetClassifier().get_params()
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or key not in known:
+            raise KaggleMnistError(f"--set {item!r}: expected NAME=VALUE with NAME one of {', '.join(sorted(known))}")
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = value
+        out[key] = tuple(parsed) if isinstance(parsed, list) else parsed
+    return out
+
+
+def git_commit():
+    """The current commit of this checkout, or None."""
+    from kaggle_mnist.paths import ROOT
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None

@@ -39,10 +39,17 @@ DEFAULT = "mlp"
 
 
 def params(name, **overrides):
-    """The parameters of preset ``name``, updated with ``overrides``."""
+    """The parameters of preset ``name``, updated with ``overrides`` and checked."""
+    from kaggle_mnist.estimator import NumpyNetClassifier
+
     if name not in PRESETS:
         raise KaggleMnistError(f"unknown preset {name!r}; the presets are {', '.join(PRESETS)}")
-    return {**PRESETS[name], **overrides}
+    merged = {**PRESETS[name], **overrides}
+    try:
+        NumpyNetClassifier(**merged)._check_params()
+    except (TypeError, ValueError) as e:
+        raise KaggleMnistError(f"preset {name}: {e}") from None
+    return merged
 
 
 def build(name, **overrides):

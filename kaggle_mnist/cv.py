@@ -1,0 +1,208 @@
+"""Cross-validation: k stratified folds, out-of-fold predictions, the fold ensemble.
+
+For each fold, a model is trained on the other folds (with early stopping on a slice
+of *those* rows, never on the fold it is scored on) and predicts two things: the
+class probabilities of its held-out fold, and those of the whole test set. Then:
+
+- the held-out probabilities of all folds cover every training row exactly once:
+  their accuracy (out-of-fold accuracy) is an honest estimate of the test score;
+- averaging the folds' test probabilities (not their labels) gives the fold-ensemble
+  prediction, a little better than any one fold's model.
+
+Each fold gets its own seed from ``numpy.random.SeedSequence(seed).spawn(k)``, so the
+results do not depend on how folds are scheduled: one after another, side by side
+(``n_jobs``), or on a Dask cluster. A finished fold is saved at once, so an
+interrupted run can resume with only the missing folds.
+"""
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kaggle_mnist import presets
+from kaggle_mnist.errors import KaggleMnistError
+from kaggle_mnist.fileio import atomic_dir, write_json
+from kaggle_mnist.modelio import save_model
+
+
+@dataclass
+class FoldResult:
+    fold: int  # 0-based
+    val_index: np.ndarray  # (n_val,) rows of train.csv this fold scored
+    val_proba: np.ndarray  # (n_val, n_classes)
+    test_proba: np.ndarray  # (n_test, n_classes)
+    metrics: dict  # accuracy, log_loss, confusion_matrix, seconds, epochs
+    history: dict
+
+
+def fold_seeds(seed, n_folds):
+    """One independent integer seed per fold."""
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n_folds)]
+
+
+def split(y, n_folds, seed, holdout=None):
+    """[(train_index, val_index), ...]: stratified k folds, or one holdout split."""
+    from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
+
+    if holdout is not None:
+        if not 0 < holdout < 1:
+            raise KaggleMnistError(f"--holdout must be a fraction between 0 and 1, got {holdout}")
+        return list(StratifiedShuffleSplit(n_splits=1, test_size=holdout, random_state=seed).split(y, y))
+    if n_folds < 2:
+        raise KaggleMnistError(f"--folds must be at least 2, got {n_folds}")
+    smallest = np.bincount(y).min() if len(y) else 0
+    if smallest < n_folds:
+        raise KaggleMnistError(f"--folds {n_folds} is more than the rarest class has rows ({smallest})")
+    return list(StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(y, y))
+
+
+def fold_metrics(y_true, proba, n_classes):
+    from sklearn.metrics import accuracy_score, confusion_matrix, log_loss
+
+    pred = proba.argmax(axis=1)
+    labels = list(range(n_classes))
+    return {
+        "accuracy": float(accuracy_score(y_true, pred)),
+        "log_loss": float(log_loss(y_true, proba, labels=labels)),
+        "confusion_matrix": confusion_matrix(y_true, pred, labels=labels).tolist(),
+    }
+
+
+def run_fold(fold, n_folds, train_index, val_index, X, y, X_test, preset, params, seed, threads, verbose):
+    """Train and score one fold (runs in a worker). Returns (FoldResult, fitted model)."""
+    from threadpoolctl import threadpool_limits
+
+    start = time.perf_counter()
+    if verbose:
+        print(f"fold {fold + 1}/{n_folds}: training on {len(train_index)} rows, scoring {len(val_index)}", flush=True)
+    with threadpool_limits(limits=threads):
+        model = presets.build(preset, **{**params, "random_state": seed, "verbose": verbose})
+        net = model[-1]
+        model.fit(X[train_index], y[train_index])
+        val_proba = model.predict_proba(X[val_index])
+        test_proba = model.predict_proba(X_test)
+    if net.interrupted_:
+        raise KeyboardInterrupt
+    metrics = fold_metrics(y[val_index], val_proba, val_proba.shape[1])
+    metrics.update(seconds=time.perf_counter() - start, epochs=net.n_iter_, best_epoch=net.history_.best_epoch)
+    return FoldResult(fold, val_index, val_proba, test_proba, metrics, net.history_.to_dict()), model
+
+
+def cross_validate(X, y, X_test, preset, overrides=None, n_folds=5, seed=0, n_jobs=1, backend="loky",
+                   scheduler=None, run_dir=None, resume=False, holdout=None, verbose=1, log=print):
+    """Cross-validate ``preset`` on (X, y) and predict ``X_test`` with every fold model.
+
+    Args:
+        X: (n, 784) uint8; y: (n,) ints 0..K-1; X_test: (m, 784) uint8.
+        overrides: estimator parameters that replace the preset's.
+        n_jobs: folds trained side by side (BLAS threads per worker = cores // n_jobs).
+        backend: "loky" (processes on this machine) or "dask" (``scheduler`` address).
+        run_dir: where completed folds are saved (and found again with ``resume``).
+
+    Returns:
+        dict: folds (FoldResults in fold order), oof_proba (n, K), test_proba (m, K),
+        and the summary metrics.
+    """
+    from joblib import Parallel, delayed, parallel_config
+
+    params = {"early_stopping": True, **presets.params(preset, **(overrides or {}))}
+    splits = split(y, n_folds, seed, holdout)
+    seeds = fold_seeds(seed, len(splits))
+    done = load_completed_folds(run_dir) if (resume and run_dir) else {}
+    todo = [k for k in range(len(splits)) if k not in done]
+    if done:
+        log(f"resuming: folds {', '.join(str(k + 1) for k in sorted(done))} already done; training "
+            f"{', '.join(str(k + 1) for k in todo) or 'nothing'}")
+
+    n_jobs = max(1, min(n_jobs, len(todo) or 1))
+    threads = max(1, (os.cpu_count() or 1) // n_jobs)
+    jobs = (delayed(run_fold)(k, len(splits), *splits[k], X, y, X_test, preset, params, seeds[k], threads,
+                              verbose if n_jobs == 1 else 0) for k in todo)
+    if backend == "dask":
+        client = _dask_client(scheduler)
+        context = parallel_config(backend="dask", n_jobs=n_jobs)
+    elif backend == "loky":
+        client, context = None, parallel_config(backend="loky" if n_jobs > 1 else "sequential", n_jobs=n_jobs)
+    else:
+        raise KaggleMnistError(f"--backend must be loky or dask, got {backend!r}")
+    results = dict(done)
+    try:
+        with context:
+            for result, model in Parallel(return_as="generator_unordered")(jobs):
+                if run_dir:
+                    save_fold(run_dir, result, model, preset)
+                results[result.fold] = result
+                log(f"fold {result.fold + 1}/{len(splits)}: accuracy {result.metrics['accuracy']:.4f}  "
+                    f"log loss {result.metrics['log_loss']:.4f}  {result.metrics['epochs']} epochs  "
+                    f"{result.metrics['seconds']:.0f}s")
+    finally:
+        if client is not None:
+            client.close()
+    return summarise([results[k] for k in range(len(splits))], y, n_classes=int(y.max()) + 1)
+
+
+def summarise(folds, y, n_classes):
+    oof = np.full((len(y), n_classes), np.nan)
+    for f in folds:
+        oof[f.val_index] = f.val_proba
+    scored = ~np.isnan(oof[:, 0])  # all rows for k folds; the held-out part for --holdout
+    accuracies = [f.metrics["accuracy"] for f in folds]
+    overall = fold_metrics(y[scored], oof[scored], n_classes)
+    return {
+        "folds": folds,
+        "oof_proba": oof,
+        "test_proba": np.mean([f.test_proba for f in folds], axis=0),
+        "oof_accuracy": overall["accuracy"],
+        "oof_log_loss": overall["log_loss"],
+        "oof_confusion_matrix": overall["confusion_matrix"],
+        "mean_accuracy": float(np.mean(accuracies)),
+        "std_accuracy": float(np.std(accuracies)),
+        "n_scored": int(scored.sum()),
+    }
+
+
+def _dask_client(scheduler):
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise KaggleMnistError("--backend dask needs dask.distributed (pip install 'kaggle-mnist[dask]')") from None
+    if not scheduler:
+        raise KaggleMnistError("--backend dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+    try:
+        return Client(scheduler, timeout=10)
+    except (OSError, TimeoutError) as e:
+        raise KaggleMnistError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
+
+
+# ------------------------------------------------------------------ fold files
+def fold_dir(run_dir, fold):
+    return Path(run_dir) / "folds" / f"fold-{fold + 1}"
+
+
+def save_fold(run_dir, result, model, preset):
+    """Save a finished fold (model, probabilities, metrics) atomically."""
+    path = fold_dir(run_dir, result.fold)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_dir(path, force=True) as tmp:
+        save_model(model, tmp / "model", preset=preset, force=True)
+        np.savez(tmp / "predictions.npz", val_index=result.val_index, val_proba=result.val_proba,
+                 test_proba=result.test_proba)
+        write_json(tmp / "fold.json", {"fold": result.fold, "metrics": result.metrics, "history": result.history})
+
+
+def load_completed_folds(run_dir):
+    """{fold: FoldResult} for every fold folder that was completely written."""
+    done = {}
+    for path in sorted((Path(run_dir) / "folds").glob("fold-*")):
+        try:
+            meta = json.loads((path / "fold.json").read_text())
+            with np.load(path / "predictions.npz", allow_pickle=False) as p:
+                done[meta["fold"]] = FoldResult(meta["fold"], p["val_index"], p["val_proba"], p["test_proba"],
+                                                meta["metrics"], meta["history"])
+        except (OSError, ValueError, KeyError) as e:
+            raise KaggleMnistError(f"{path}: cannot resume from this fold ({e}); delete it to retrain it") from None
+    return done

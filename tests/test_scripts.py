@@ -1,0 +1,56 @@
+"""train.py and predict.py end to end; one-line errors for bad input."""
+
+import subprocess
+import sys
+
+import pytest
+
+from kaggle_mnist.paths import ROOT
+from kaggle_mnist.submission import find_problems
+
+
+def script(name, *args):
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / name), *map(str, args)], capture_output=True, text=True)
+
+
+def test_train_then_predict(tmp_path, kaggle_dir):
+    model, sub = tmp_path / "model", tmp_path / "sub.csv"
+    out = script("train.py", "--data-dir", kaggle_dir, "--preset", "fast", "--seed", "0", "--out", model, "--quiet")
+    assert out.returncode == 0, out.stderr
+    assert (model / "model.json").exists() and (model / "weights.npz").exists()
+    out = script("predict.py", "--model", model, "--data-dir", kaggle_dir, "--out", sub)
+    assert out.returncode == 0, out.stderr
+    assert find_problems(sub, n_rows=200) == [] and "accuracy" in out.stdout
+    scored = script("score.py", sub, "--solution", kaggle_dir / "solution.csv", "--json")
+    assert scored.returncode == 0 and '"accuracy"' in scored.stdout
+    # Same seed, same submission.
+    model2, sub2 = tmp_path / "model2", tmp_path / "sub2.csv"
+    script("train.py", "--data-dir", kaggle_dir, "--preset", "fast", "--seed", "0", "--out", model2, "--quiet")
+    script("predict.py", "--model", model2, "--data-dir", kaggle_dir, "--out", sub2)
+    assert sub.read_bytes() == sub2.read_bytes()
+
+
+@pytest.mark.parametrize("name, args, message", [
+    ("predict.py", ["--model", "nowhere", "--out", "x.csv"], "no such model folder"),
+    ("train.py", ["--data-dir", "nowhere", "--preset", "fast", "--out", "m"], "no such file"),
+    ("score.py", ["nope.csv", "--solution", "nope.csv"], "no such file"),
+    ("submit.py", ["nope.csv", "-m", "x"], "not submitted"),
+    ("validate_submission.py", ["x.csv", "--test", "missing.csv"], "no such file"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, name, args, message):
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / name), *args], capture_output=True, text=True,
+                         cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    assert message in out.stderr and "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_corrupt_model_and_existing_submission(tmp_path, kaggle_dir):
+    model, sub = tmp_path / "model", tmp_path / "sub.csv"
+    script("train.py", "--data-dir", kaggle_dir, "--preset", "fast", "--out", model, "--quiet", "--set", "max_epochs=1")
+    sub.write_text("mine")
+    out = script("predict.py", "--model", model, "--data-dir", kaggle_dir, "--out", sub)
+    assert out.returncode == 2 and "already exists" in out.stderr and sub.read_text() == "mine"
+    (model / "weights.npz").write_bytes(b"garbage")
+    out = script("predict.py", "--model", model, "--data-dir", kaggle_dir, "--out", tmp_path / "new.csv")
+    assert out.returncode == 2 and "checksum does not match" in out.stderr
+    assert not (tmp_path / "new.csv").exists()

@@ -2,9 +2,12 @@
 
     python scripts/benchmark.py [--data-dir data] [--epochs 20] [--repeats 1] [--out FILE]
 
-The network: 784-256-128-10, ReLU, Adam at learning rate 1e-3, batch 128, float32,
-on pixels / 255, trained on train.csv and scored on test.csv against solution.csv.
-PyTorch (CPU) joins when it can be imported; it is never a dependency. With
+The network: 784-256-128-10, ReLU, Adam at learning rate 1e-3, batch 128, on pixels
+/ 255, trained on train.csv and scored on test.csv against solution.csv. kaggle-mnist
+and PyTorch train in float32. scikit-learn trains in the dtype it is given, so it runs
+twice: ``sklearn`` on ``X / 255`` as NumPy makes it (float64, what users get by
+default) and ``sklearn32`` on float32 input. PyTorch (CPU) joins when it can be
+imported; it is never a dependency. With
 ``--repeats N`` each peer is timed N times and the median is reported (this machine is
 shared and noisy: compare ratios, not seconds).
 
@@ -46,6 +49,10 @@ def bench_numpynet(X, y, Xt, epochs, seed):
 
 
 def bench_sklearn(X, y, Xt, epochs, seed):
+    return bench_sklearn32(X.astype(np.float64), y, Xt.astype(np.float64), epochs, seed)
+
+
+def bench_sklearn32(X, y, Xt, epochs, seed):
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
@@ -117,7 +124,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=1, help="time each peer this many times; report medians")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--peers", default="numpynet,sklearn,torch", help="comma-separated subset")
+    parser.add_argument("--peers", default="numpynet,sklearn,sklearn32,torch", help="comma-separated subset")
     parser.add_argument("--out", default=str(paths.RUNS_DIR / "benchmark.json"))
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.repeats < 1:
@@ -130,7 +137,7 @@ def main(argv=None):
         raise KaggleMnistError(f"solution.csv has {len(yt)} rows for {len(Xt)} test rows")
     X, Xt = X.astype(np.float32) / 255, Xt.astype(np.float32) / 255
 
-    peers = {"numpynet": bench_numpynet, "sklearn": bench_sklearn, "torch": bench_torch}
+    peers = {"numpynet": bench_numpynet, "sklearn": bench_sklearn, "sklearn32": bench_sklearn32, "torch": bench_torch}
     wanted = args.peers.split(",")
     unknown = set(wanted) - peers.keys()
     if unknown:

@@ -1,6 +1,7 @@
 """What every script shares: one-line errors, preset overrides, run metadata."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -21,6 +22,9 @@ def run(main, argv=None):
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and closed: not an error of ours
+        sys.stdout = open(os.devnull, "w")
+        return 0
     return 0 if status is None else status
 
 

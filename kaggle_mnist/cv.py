@@ -44,16 +44,26 @@ def fold_seeds(seed, n_folds):
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n_folds)]
 
 
+def check_settings(n_folds, holdout=None, backend="loky", scheduler=None, n_jobs=1):
+    """Refuse impossible settings before any data is read."""
+    if n_jobs < 1:
+        raise KaggleMnistError("--n-jobs must be at least 1")
+    if holdout is None and n_folds < 2:
+        raise KaggleMnistError(f"--folds must be at least 2, got {n_folds}")
+    if holdout is not None and not 0 < holdout < 1:
+        raise KaggleMnistError(f"--holdout must be a fraction between 0 and 1, got {holdout}")
+    if backend not in ("loky", "dask"):
+        raise KaggleMnistError(f"--backend must be loky or dask, got {backend!r}")
+    if backend == "dask" and not scheduler:
+        raise KaggleMnistError("--backend dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+
+
 def split(y, n_folds, seed, holdout=None):
     """[(train_index, val_index), ...]: stratified k folds, or one holdout split."""
     from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
 
     if holdout is not None:
-        if not 0 < holdout < 1:
-            raise KaggleMnistError(f"--holdout must be a fraction between 0 and 1, got {holdout}")
         return list(StratifiedShuffleSplit(n_splits=1, test_size=holdout, random_state=seed).split(y, y))
-    if n_folds < 2:
-        raise KaggleMnistError(f"--folds must be at least 2, got {n_folds}")
     smallest = np.bincount(y).min() if len(y) else 0
     if smallest < n_folds:
         raise KaggleMnistError(f"--folds {n_folds} is more than the rarest class has rows ({smallest})")
@@ -109,6 +119,7 @@ def cross_validate(X, y, X_test, preset, overrides=None, n_folds=5, seed=0, n_jo
     """
     from joblib import Parallel, delayed, parallel_config
 
+    check_settings(n_folds, holdout, backend, scheduler, n_jobs)
     params = {"early_stopping": True, **presets.params(preset, **(overrides or {}))}
     splits = split(y, n_folds, seed, holdout)
     seeds = fold_seeds(seed, len(splits))
@@ -125,10 +136,8 @@ def cross_validate(X, y, X_test, preset, overrides=None, n_folds=5, seed=0, n_jo
     if backend == "dask":
         client = _dask_client(scheduler)
         context = parallel_config(backend="dask", n_jobs=n_jobs)
-    elif backend == "loky":
-        client, context = None, parallel_config(backend="loky" if n_jobs > 1 else "sequential", n_jobs=n_jobs)
     else:
-        raise KaggleMnistError(f"--backend must be loky or dask, got {backend!r}")
+        client, context = None, parallel_config(backend="loky" if n_jobs > 1 else "sequential", n_jobs=n_jobs)
     results = dict(done)
     try:
         with context:
@@ -170,8 +179,6 @@ def _dask_client(scheduler):
         from dask.distributed import Client
     except ImportError:
         raise KaggleMnistError("--backend dask needs dask.distributed (pip install 'kaggle-mnist[dask]')") from None
-    if not scheduler:
-        raise KaggleMnistError("--backend dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
     try:
         return Client(scheduler, timeout=10)
     except (OSError, TimeoutError) as e:

@@ -8,8 +8,8 @@ and PyTorch train in float32. scikit-learn trains in the dtype it is given, so i
 twice: ``sklearn`` on ``X / 255`` as NumPy makes it (float64, what users get by
 default) and ``sklearn32`` on float32 input. PyTorch (CPU) joins when it can be
 imported; it is never a dependency. With
-``--repeats N`` each peer is timed N times and the median is reported (this machine is
-shared and noisy: compare ratios, not seconds).
+``--repeats N`` each peer is timed N times, interleaved, and the median is reported
+(this machine is shared and noisy: compare ratios, not seconds).
 
 It also prints the arithmetic floor: the multiply-adds of the run divided by the
 float32 matrix-product rate NumPy reaches here on the same shapes.
@@ -118,6 +118,20 @@ def floor_seconds(n_rows, epochs, gflops):
     return 2 * macs_per_row * n_rows * epochs / (gflops * 1e9)
 
 
+def blas_kernel():
+    """What BLAS NumPy runs here, e.g. 'openblas SkylakeX x2'.
+
+    On machines that set OPENBLAS_CORETYPE (these do: Haswell, for older OpenBLAS
+    builds) current OpenBLAS runs slower kernels than the processor allows. To compare
+    at full speed, run this script alone with ``env -u OPENBLAS_CORETYPE -u
+    OPENBLAS_L2_SIZE``; the kernel is printed either way.
+    """
+    from threadpoolctl import threadpool_info
+
+    return ", ".join(f"{i['internal_api']} {i.get('architecture')} x{i['num_threads']}" for i in threadpool_info()
+                     if i["user_api"] == "blas")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=str(paths.DATA_DIR))
@@ -149,22 +163,26 @@ def main(argv=None):
             print("PyTorch is not installed: skipping it (pip install torch==2.13.0 for the CPU build)")
             wanted.remove("torch")
 
+    # Interleave the repeats (A B C, A B C, ...): this machine's speed drifts by tens of
+    # percent over minutes, and interleaving spreads the drift over every peer alike.
+    all_runs = {name: [] for name in wanted}
+    for repeat in range(args.repeats):
+        for name in wanted:
+            all_runs[name].append(peers[name](X, y, Xt, args.epochs, args.seed))
+            print(f"  repeat {repeat + 1}: {name} {all_runs[name][-1][0]:.2f}s", flush=True)
     results = {}
-    for name in wanted:
-        runs = [peers[name](X, y, Xt, args.epochs, args.seed) for _ in range(args.repeats)]
+    for name, runs in all_runs.items():
         results[name] = {
             "train_seconds": statistics.median(r[0] for r in runs),
             "predict_seconds": statistics.median(r[1] for r in runs),
             "accuracy": float(np.mean(runs[0][2] == yt)),
             "train_seconds_all": [r[0] for r in runs],
         }
-        print(f"{name:>9}: train {results[name]['train_seconds']:.2f}s  accuracy {results[name]['accuracy']:.4f}",
-              flush=True)
 
     gflops = matmul_gflops()
     floor = floor_seconds(len(X), args.epochs, gflops)
     print(f"\n784-256-128-10, Adam lr {LR}, batch {BATCH}, {args.epochs} epochs, float32; "
-          f"{len(X)} train rows, {len(Xt)} test rows; medians of {args.repeats}")
+          f"{len(X)} train rows, {len(Xt)} test rows; medians of {args.repeats}; BLAS: {blas_kernel()}")
     print(f"{'peer':>9} {'train s':>9} {'predict s':>10} {'accuracy':>9} {'numpynet / peer':>16}")
     ours = results.get("numpynet")
     for name, r in results.items():
@@ -173,7 +191,7 @@ def main(argv=None):
     print(f"\nfloat32 matmul rate on the run's shapes: {gflops:.0f} GFLOP/s; "
           f"arithmetic floor {floor:.2f}s" + (f"; numpynet at {ours['train_seconds'] / floor:.2f}x the floor" if ours else ""))
 
-    report = {"version": __version__, "machine": platform.machine(), "epochs": args.epochs,
+    report = {"version": __version__, "machine": platform.machine(), "blas": blas_kernel(), "epochs": args.epochs,
               "repeats": args.repeats, "results": results, "matmul_gflops": gflops, "floor_seconds": floor,
               "ratios": {f"numpynet/{k}": ours["train_seconds"] / v["train_seconds"] for k, v in results.items()
                          if ours and k != "numpynet"}}

@@ -106,3 +106,16 @@ def test_schedules():
     assert all(math.isfinite(x) and x > 0 for x in lrs)
     with pytest.raises(ValueError, match="lr_schedule"):
         make_schedule("exp", 0.1, 10)
+
+
+@pytest.mark.parametrize("make", [lambda: Adam(lr=1e-3), lambda: SGD(lr=1e-3, momentum=0.9)], ids=["adam", "momentum"])
+def test_buffers_never_become_denormal(make):
+    """A zero gradient step after step decays the moment buffers; denormals are ~100x slower."""
+    opt = make()
+    p = {"w": np.ones((1, 4), np.float32)}
+    opt.step(p, {"w": np.full((1, 4), 1e-3, np.float32)})
+    for _ in range(800):  # 1e-3 * 0.9**800 ~ 2e-40: denormal without flushing
+        opt.step(p, {"w": np.zeros((1, 4), np.float32)})
+    tiny = np.finfo(np.float32).tiny
+    for a in opt.state["w"].values():
+        assert not ((a != 0) & (np.abs(a) < tiny)).any()

@@ -1,6 +1,8 @@
 """Train the same network with kaggle-mnist, scikit-learn and PyTorch, side by side.
 
-    python scripts/benchmark.py [--data-dir data] [--epochs 20] [--repeats 1] [--out FILE]
+    python scripts/benchmark.py [--data-dir data] [--network mlp|lenet] [--epochs N] [--repeats 1] [--out FILE]
+
+``--network lenet`` times the LeNet-like CNN instead (kaggle-mnist and PyTorch only).
 
 The network: 784-256-128-10, ReLU, Adam at learning rate 1e-3, batch 128, on pixels
 / 255, trained on train.csv and scored on test.csv against solution.csv. kaggle-mnist
@@ -18,6 +20,7 @@ float32 matrix-product rate NumPy reaches here on the same shapes.
 import argparse
 import json
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -93,6 +96,56 @@ def bench_torch(X, y, Xt, epochs, seed):
     return t1 - t0, time.perf_counter() - t1, pred
 
 
+# ------------------------------------------------------------------ the LeNet-like CNN
+def bench_numpynet_lenet(X, y, Xt, epochs, seed):
+    from kaggle_mnist import NumpyNetClassifier
+
+    clf = NumpyNetClassifier(architecture="lenet", hidden_sizes=(128,), optimizer="adam", learning_rate=LR,
+                             batch_size=BATCH, max_epochs=epochs, random_state=seed)
+    t0 = time.perf_counter()
+    clf.fit(X, y)
+    t1 = time.perf_counter()
+    pred = clf.predict(Xt)
+    return t1 - t0, time.perf_counter() - t1, pred
+
+
+def bench_torch_lenet(X, y, Xt, epochs, seed):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Conv2d(1, 32, 5, padding=2), nn.MaxPool2d(2), nn.ReLU(),
+                          nn.Conv2d(32, 64, 5, padding=2), nn.MaxPool2d(2), nn.ReLU(), nn.Flatten(),
+                          nn.Linear(7 * 7 * 64, 128), nn.ReLU(), nn.Linear(128, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    loss_fn = nn.CrossEntropyLoss()
+    Xtr, ytr = torch.from_numpy(X).reshape(-1, 1, 28, 28), torch.from_numpy(y)
+    g = torch.Generator().manual_seed(seed)
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(len(Xtr), generator=g)
+        Xs, ys = Xtr[order], ytr[order]
+        for i in range(0, len(Xs), BATCH):
+            opt.zero_grad(set_to_none=True)
+            loss_fn(model(Xs[i:i + BATCH]), ys[i:i + BATCH]).backward()
+            opt.step()
+    t1 = time.perf_counter()
+    with torch.no_grad():
+        pred = torch.cat([model(torch.from_numpy(Xt[i:i + 4096]).reshape(-1, 1, 28, 28)).argmax(1)
+                          for i in range(0, len(Xt), 4096)]).numpy()
+    return t1 - t0, time.perf_counter() - t1, pred
+
+
+NETWORKS = {
+    "mlp": {"numpynet": bench_numpynet, "sklearn": bench_sklearn, "sklearn32": bench_sklearn32, "torch": bench_torch},
+    "lenet": {"numpynet": bench_numpynet_lenet, "torch": bench_torch_lenet},
+}
+DESCRIPTION = {
+    "mlp": f"784-256-128-10, Adam lr {LR}, batch {BATCH}, float32",
+    "lenet": f"LeNet-like conv5x5x32-pool-conv5x5x64-pool-fc128, Adam lr {LR}, batch {BATCH}, float32",
+}
+
+
 def matmul_gflops(dtype=np.float32, repeats=20):
     """The float32 rate of the run's own matrix products: (128 x 784) @ (784 x 256) etc."""
     rng = np.random.default_rng(0)
@@ -135,12 +188,15 @@ def blas_kernel():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=str(paths.DATA_DIR))
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--network", default="mlp", choices=list(NETWORKS),
+                        help="mlp: 784-256-128-10 (20 epochs); lenet: the LeNet-like CNN (2 epochs)")
+    parser.add_argument("--epochs", type=int, help="default: 20 for mlp, 2 for lenet")
     parser.add_argument("--repeats", type=int, default=1, help="time each peer this many times; report medians")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--peers", default="numpynet,sklearn,sklearn32,torch", help="comma-separated subset")
+    parser.add_argument("--peers", help="comma-separated subset (default: all for the network)")
     parser.add_argument("--out", default=str(paths.RUNS_DIR / "benchmark.json"))
     args = parser.parse_args(argv)
+    args.epochs = args.epochs or (20 if args.network == "mlp" else 2)
     if args.epochs < 1 or args.repeats < 1:
         raise KaggleMnistError("--epochs and --repeats must be at least 1")
     data_dir = Path(args.data_dir)
@@ -151,8 +207,8 @@ def main(argv=None):
         raise KaggleMnistError(f"solution.csv has {len(yt)} rows for {len(Xt)} test rows")
     X, Xt = X.astype(np.float32) / 255, Xt.astype(np.float32) / 255
 
-    peers = {"numpynet": bench_numpynet, "sklearn": bench_sklearn, "sklearn32": bench_sklearn32, "torch": bench_torch}
-    wanted = args.peers.split(",")
+    peers = NETWORKS[args.network]
+    wanted = args.peers.split(",") if args.peers else list(peers)
     unknown = set(wanted) - peers.keys()
     if unknown:
         raise KaggleMnistError(f"--peers: unknown {', '.join(sorted(unknown))}; choose from {', '.join(peers)}")
@@ -166,10 +222,13 @@ def main(argv=None):
     # Interleave the repeats (A B C, A B C, ...): this machine's speed drifts by tens of
     # percent over minutes, and interleaving spreads the drift over every peer alike.
     all_runs = {name: [] for name in wanted}
+    peak_rss = {}
     for repeat in range(args.repeats):
         for name in wanted:
             all_runs[name].append(peers[name](X, y, Xt, args.epochs, args.seed))
             print(f"  repeat {repeat + 1}: {name} {all_runs[name][-1][0]:.2f}s", flush=True)
+            if repeat == 0 and name == wanted[0]:  # the process's peak so far: data + this peer
+                peak_rss[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     results = {}
     for name, runs in all_runs.items():
         results[name] = {
@@ -179,19 +238,25 @@ def main(argv=None):
             "train_seconds_all": [r[0] for r in runs],
         }
 
-    gflops = matmul_gflops()
-    floor = floor_seconds(len(X), args.epochs, gflops)
-    print(f"\n784-256-128-10, Adam lr {LR}, batch {BATCH}, {args.epochs} epochs, float32; "
+    print(f"\n{DESCRIPTION[args.network]}, {args.epochs} epochs; "
           f"{len(X)} train rows, {len(Xt)} test rows; medians of {args.repeats}; BLAS: {blas_kernel()}")
-    print(f"{'peer':>9} {'train s':>9} {'predict s':>10} {'accuracy':>9} {'numpynet / peer':>16}")
+    print(f"{'peer':>9} {'train s':>9} {'s/epoch':>8} {'predict s':>10} {'accuracy':>9} {'numpynet / peer':>16}")
     ours = results.get("numpynet")
     for name, r in results.items():
         ratio = f"{ours['train_seconds'] / r['train_seconds']:.2f}x" if ours else "-"
-        print(f"{name:>9} {r['train_seconds']:>9.2f} {r['predict_seconds']:>10.3f} {r['accuracy']:>9.4f} {ratio:>16}")
-    print(f"\nfloat32 matmul rate on the run's shapes: {gflops:.0f} GFLOP/s; "
-          f"arithmetic floor {floor:.2f}s" + (f"; numpynet at {ours['train_seconds'] / floor:.2f}x the floor" if ours else ""))
+        print(f"{name:>9} {r['train_seconds']:>9.2f} {r['train_seconds'] / args.epochs:>8.2f} "
+              f"{r['predict_seconds']:>10.3f} {r['accuracy']:>9.4f} {ratio:>16}")
+    for name, gib in peak_rss.items():
+        print(f"peak memory of the process after {name}'s first run: {gib:.2f} GiB")
+    gflops = floor = None
+    if args.network == "mlp":
+        gflops = matmul_gflops()
+        floor = floor_seconds(len(X), args.epochs, gflops)
+        print(f"\nfloat32 matmul rate on the run's shapes: {gflops:.0f} GFLOP/s; arithmetic floor {floor:.2f}s"
+              + (f"; numpynet at {ours['train_seconds'] / floor:.2f}x the floor" if ours else ""))
 
-    report = {"version": __version__, "machine": platform.machine(), "blas": blas_kernel(), "epochs": args.epochs,
+    report = {"version": __version__, "machine": platform.machine(), "blas": blas_kernel(), "network": args.network,
+              "epochs": args.epochs, "peak_rss_gib": peak_rss,
               "repeats": args.repeats, "results": results, "matmul_gflops": gflops, "floor_seconds": floor,
               "ratios": {f"numpynet/{k}": ours["train_seconds"] / v["train_seconds"] for k, v in results.items()
                          if ours and k != "numpynet"}}

@@ -9,13 +9,14 @@ checks (``gradcheck``).
 from kaggle_mnist.nn.layers import (
     ACTIVATIONS, BatchNorm, Dense, Dropout, Flatten, Layer, LeakyReLU, ReLU, Reshape, Sigmoid, Tanh,
 )
+from kaggle_mnist.nn.conv import Conv2D, GlobalAvgPool, MaxPool2D
 from kaggle_mnist.nn.losses import SoftmaxCrossEntropy, log_softmax, softmax
 from kaggle_mnist.nn.model import Sequential
 from kaggle_mnist.nn.optimizers import SGD, Adam, AdamW, make_optimizer
 from kaggle_mnist.nn.schedules import make_schedule
 
 __all__ = [
-    "ACTIVATIONS", "Adam", "AdamW", "BatchNorm", "Dense", "Dropout", "Flatten", "Layer", "LeakyReLU",
+    "ACTIVATIONS", "Adam", "AdamW", "BatchNorm", "Conv2D", "Dense", "GlobalAvgPool", "MaxPool2D", "Dropout", "Flatten", "Layer", "LeakyReLU",
     "ReLU", "Reshape", "SGD", "Sequential", "Sigmoid", "SoftmaxCrossEntropy", "Tanh", "log_softmax",
     "make_optimizer", "make_schedule", "softmax",
 ]

@@ -153,7 +153,10 @@ class Dropout(Layer):
 
 
 class BatchNorm(Layer):
-    """Batch normalisation over features (N, D) or channels (N, C, H, W).
+    """Batch normalisation over features (N, D) or the channels of images.
+
+    ``channel_axis``: 1 for (N, D) and NCHW images, -1 for NHWC images (the
+    convolution layers' layout). Statistics are taken over every other axis.
 
     Training: normalise with the batch's mean and variance, then scale by ``gamma``
     and shift by ``beta``; keep exponential running averages of the statistics.
@@ -161,17 +164,18 @@ class BatchNorm(Layer):
     batch (Ioffe & Szegedy, 2015).
     """
 
-    def __init__(self, n_features, momentum=0.9, eps=1e-5, dtype=np.float32):
+    def __init__(self, n_features, momentum=0.9, eps=1e-5, dtype=np.float32, channel_axis=1):
         super().__init__()
-        self.momentum, self.eps = momentum, eps
+        self.momentum, self.eps, self.channel_axis = momentum, eps, channel_axis
         self.params = {"gamma": np.ones(n_features, dtype), "beta": np.zeros(n_features, dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.buffers = {"running_mean": np.zeros(n_features, dtype), "running_var": np.ones(n_features, dtype)}
 
     def _axes_and_shape(self, x):
-        if x.ndim == 2:
-            return (0,), (1, -1)
-        return (0, 2, 3), (1, -1, 1, 1)
+        axis = self.channel_axis % x.ndim
+        shape = [1] * x.ndim
+        shape[axis] = -1
+        return tuple(i for i in range(x.ndim) if i != axis), tuple(shape)
 
     def forward(self, x, training=False):
         axes, shape = self._axes_and_shape(x)

@@ -13,10 +13,12 @@ from kaggle_mnist.nn.losses import softmax
 class Sequential:
     def __init__(self, layers):
         self.layers = list(layers)
-        # Nobody needs the gradient with respect to the input images: let the first
-        # layer skip it (a third of the backward pass for an MLP).
+        # Nobody needs the gradient with respect to the input images: the first layer
+        # with parameters skips it (a third of the backward pass for an MLP, a col2im
+        # for a CNN), and backward stops there.
+        self.first_trained = next((i for i, layer in enumerate(self.layers) if layer.params), 0)
         if self.layers:
-            self.layers[0].need_dx = False
+            self.layers[self.first_trained].need_dx = False
 
     def forward(self, x, training=False):
         """x: (N, ...) -> logits (N, K)."""
@@ -26,7 +28,7 @@ class Sequential:
 
     def backward(self, dout):
         """dout: (N, K), the loss gradient at the logits; fills every layer's grads."""
-        for layer in reversed(self.layers):
+        for layer in reversed(self.layers[self.first_trained:]):
             dout = layer.backward(dout)
         return dout
 

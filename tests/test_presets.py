@@ -1,0 +1,58 @@
+"""Presets are valid parameter sets; the benchmark script runs; test-time augmentation."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import blob_digits
+from kaggle_mnist import NumpyNetClassifier, presets
+from kaggle_mnist.errors import KaggleMnistError
+from kaggle_mnist.paths import ROOT
+
+
+@pytest.mark.parametrize("name", list(presets.PRESETS))
+def test_every_preset_builds_a_valid_pipeline(name):
+    model = presets.build(name, random_state=0)
+    net = model[-1]
+    assert isinstance(net, NumpyNetClassifier) and net.random_state == 0
+    net._check_params()
+
+
+def test_seed_presets_are_the_tutorials():
+    two = presets.params("seed-2layer")
+    assert two["hidden_sizes"] == (10,) and two["batch_size"] is None and two["max_epochs"] == 500
+    assert two["init"] == "uniform" and two["optimizer"] == "sgd" and two["learning_rate"] == 0.1
+    assert presets.params("seed-3layer")["activation"] == "sigmoid"
+    assert presets.params("cnn-ensemble")["tta"] > 0 and presets.params("cnn")["architecture"] == "lenet"
+
+
+def test_unknown_preset_and_bad_override():
+    with pytest.raises(KaggleMnistError, match="unknown preset 'big'"):
+        presets.params("big")
+    with pytest.raises(KaggleMnistError, match="preset fast: dropout must be"):
+        presets.params("fast", dropout=1.5)
+
+
+def test_test_time_augmentation_averages_views():
+    X, y = blob_digits(200)
+    clf = NumpyNetClassifier(hidden_sizes=(32,), max_epochs=5, random_state=0).fit(X / 255, y)
+    plain = clf.predict_proba(X[:20] / 255)
+    clf.set_params(tta=4)
+    averaged = clf.predict_proba(X[:20] / 255)
+    np.testing.assert_allclose(averaged.sum(axis=1), 1)
+    assert not np.allclose(plain, averaged)
+
+
+@pytest.mark.parametrize("network", ["mlp", "lenet"])
+def test_benchmark_script_runs_and_writes_json(tmp_path, kaggle_dir, network):
+    out = tmp_path / "bench.json"
+    res = subprocess.run([sys.executable, str(ROOT / "scripts/benchmark.py"), "--data-dir", str(kaggle_dir),
+                          "--network", network, "--epochs", "1", "--peers", "numpynet", "--out", str(out)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    report = json.loads(out.read_text())
+    assert report["network"] == network and 0 <= report["results"]["numpynet"]["accuracy"] <= 1
+    assert "BLAS:" in res.stdout and "s/epoch" in res.stdout

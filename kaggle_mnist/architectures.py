@@ -20,17 +20,7 @@ from kaggle_mnist.nn.conv import Conv2D, MaxPool2D
 
 def build_mlp(n_features, n_classes, p, rng, dtype):
     init = p["init"] if p["init"] != "auto" else ("he" if p["activation"] in ("relu", "leaky_relu") else "glorot")
-    layers, n_in = [], n_features
-    for width in p["hidden_sizes"]:
-        layers.append(Dense(n_in, width, rng, init, dtype))
-        if p["batchnorm"]:
-            layers.append(BatchNorm(width, dtype=dtype))
-        layers.append(ACTIVATIONS[p["activation"]]())
-        if p["dropout"]:
-            layers.append(Dropout(p["dropout"], rng))
-        n_in = width
-    layers.append(Dense(n_in, n_classes, rng, "glorot" if init == "he" else init, dtype))
-    return Sequential(layers)
+    return _dense_head([], n_features, n_classes, p, rng, dtype, init)
 
 
 def _image_side(n_features):
@@ -40,16 +30,18 @@ def _image_side(n_features):
     return side
 
 
-def _dense_head(layers, n_in, n_classes, p, rng, dtype):
+def _dense_head(layers, n_in, n_classes, p, rng, dtype, init="he"):
+    """Append Dense layers of ``hidden_sizes`` (each with optional BatchNorm, the
+    activation, optional Dropout) and the output layer; return the Sequential."""
     for width in p["hidden_sizes"]:
-        layers += [Dense(n_in, width, rng, "he", dtype)]
+        layers.append(Dense(n_in, width, rng, init, dtype))
         if p["batchnorm"]:
             layers.append(BatchNorm(width, dtype=dtype))
         layers.append(ACTIVATIONS[p["activation"]]())
         if p["dropout"]:
             layers.append(Dropout(p["dropout"], rng))
         n_in = width
-    layers.append(Dense(n_in, n_classes, rng, "glorot", dtype))
+    layers.append(Dense(n_in, n_classes, rng, "glorot" if init == "he" else init, dtype))
     return Sequential(layers)
 
 

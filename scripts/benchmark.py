@@ -39,16 +39,20 @@ HIDDEN = (256, 128)
 BATCH, LR = 128, 1e-3
 
 
-def bench_numpynet(X, y, Xt, epochs, seed):
-    from kaggle_mnist import NumpyNetClassifier
-
-    clf = NumpyNetClassifier(hidden_sizes=HIDDEN, optimizer="adam", learning_rate=LR, batch_size=BATCH,
-                             max_epochs=epochs, random_state=seed)
+def time_fit_predict(clf, X, y, Xt):
+    """(training seconds, prediction seconds, predicted labels) of a scikit-learn-style model."""
     t0 = time.perf_counter()
     clf.fit(X, y)
     t1 = time.perf_counter()
     pred = clf.predict(Xt)
     return t1 - t0, time.perf_counter() - t1, pred
+
+
+def bench_numpynet(X, y, Xt, epochs, seed):
+    from kaggle_mnist import NumpyNetClassifier
+
+    return time_fit_predict(NumpyNetClassifier(hidden_sizes=HIDDEN, optimizer="adam", learning_rate=LR,
+                                               batch_size=BATCH, max_epochs=epochs, random_state=seed), X, y, Xt)
 
 
 def bench_sklearn(X, y, Xt, epochs, seed):
@@ -63,24 +67,22 @@ def bench_sklearn32(X, y, Xt, epochs, seed):
 
     clf = MLPClassifier(hidden_layer_sizes=HIDDEN, solver="adam", learning_rate_init=LR, batch_size=BATCH,
                         max_iter=epochs, alpha=0.0, tol=0.0, n_iter_no_change=epochs + 1, random_state=seed)
-    t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X, y)
-    t1 = time.perf_counter()
-    pred = clf.predict(Xt)
-    return t1 - t0, time.perf_counter() - t1, pred
+        return time_fit_predict(clf, X, y, Xt)
 
 
-def bench_torch(X, y, Xt, epochs, seed):
+def torch_fit_predict(model, X, y, Xt, epochs, seed, image_shape=None):
+    """Train ``model`` with Adam as the others are trained; same timing contract."""
     import torch
 
-    torch.manual_seed(seed)
-    model = torch.nn.Sequential(torch.nn.Linear(784, HIDDEN[0]), torch.nn.ReLU(), torch.nn.Linear(*HIDDEN),
-                                torch.nn.ReLU(), torch.nn.Linear(HIDDEN[1], 10))
+    def as_input(a):  # rows of pixels, or (N, 1, 28, 28) images for a CNN
+        t = torch.from_numpy(a)
+        return t.reshape(-1, *image_shape) if image_shape else t
+
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     loss_fn = torch.nn.CrossEntropyLoss()
-    Xtr, ytr = torch.from_numpy(X), torch.from_numpy(y)
+    Xtr, ytr = as_input(X), torch.from_numpy(y)
     g = torch.Generator().manual_seed(seed)
     t0 = time.perf_counter()
     for _ in range(epochs):
@@ -92,21 +94,26 @@ def bench_torch(X, y, Xt, epochs, seed):
             opt.step()
     t1 = time.perf_counter()
     with torch.no_grad():
-        pred = model(torch.from_numpy(Xt)).argmax(1).numpy()
+        pred = torch.cat([model(as_input(Xt[i:i + 4096])).argmax(1) for i in range(0, len(Xt), 4096)]).numpy()
     return t1 - t0, time.perf_counter() - t1, pred
+
+
+def bench_torch(X, y, Xt, epochs, seed):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(784, HIDDEN[0]), nn.ReLU(), nn.Linear(*HIDDEN), nn.ReLU(), nn.Linear(HIDDEN[1], 10))
+    return torch_fit_predict(model, X, y, Xt, epochs, seed)
 
 
 # ------------------------------------------------------------------ the LeNet-like CNN
 def bench_numpynet_lenet(X, y, Xt, epochs, seed):
     from kaggle_mnist import NumpyNetClassifier
 
-    clf = NumpyNetClassifier(architecture="lenet", hidden_sizes=(128,), optimizer="adam", learning_rate=LR,
-                             batch_size=BATCH, max_epochs=epochs, random_state=seed)
-    t0 = time.perf_counter()
-    clf.fit(X, y)
-    t1 = time.perf_counter()
-    pred = clf.predict(Xt)
-    return t1 - t0, time.perf_counter() - t1, pred
+    return time_fit_predict(NumpyNetClassifier(architecture="lenet", hidden_sizes=(128,), optimizer="adam",
+                                               learning_rate=LR, batch_size=BATCH, max_epochs=epochs,
+                                               random_state=seed), X, y, Xt)
 
 
 def bench_torch_lenet(X, y, Xt, epochs, seed):
@@ -117,23 +124,7 @@ def bench_torch_lenet(X, y, Xt, epochs, seed):
     model = nn.Sequential(nn.Conv2d(1, 32, 5, padding=2), nn.MaxPool2d(2), nn.ReLU(),
                           nn.Conv2d(32, 64, 5, padding=2), nn.MaxPool2d(2), nn.ReLU(), nn.Flatten(),
                           nn.Linear(7 * 7 * 64, 128), nn.ReLU(), nn.Linear(128, 10))
-    opt = torch.optim.Adam(model.parameters(), lr=LR)
-    loss_fn = nn.CrossEntropyLoss()
-    Xtr, ytr = torch.from_numpy(X).reshape(-1, 1, 28, 28), torch.from_numpy(y)
-    g = torch.Generator().manual_seed(seed)
-    t0 = time.perf_counter()
-    for _ in range(epochs):
-        order = torch.randperm(len(Xtr), generator=g)
-        Xs, ys = Xtr[order], ytr[order]
-        for i in range(0, len(Xs), BATCH):
-            opt.zero_grad(set_to_none=True)
-            loss_fn(model(Xs[i:i + BATCH]), ys[i:i + BATCH]).backward()
-            opt.step()
-    t1 = time.perf_counter()
-    with torch.no_grad():
-        pred = torch.cat([model(torch.from_numpy(Xt[i:i + 4096]).reshape(-1, 1, 28, 28)).argmax(1)
-                          for i in range(0, len(Xt), 4096)]).numpy()
-    return t1 - t0, time.perf_counter() - t1, pred
+    return torch_fit_predict(model, X, y, Xt, epochs, seed, image_shape=(1, 28, 28))
 
 
 NETWORKS = {

@@ -65,7 +65,8 @@ def test_early_stopping_keeps_best_weights():
                              n_iter_no_change=3, random_state=0).fit(X, y)
     h = clf.history_
     assert h.stopped_early and clf.n_iter_ < 60
-    assert h.best_epoch == int(np.argmin(h.val_loss)) and h.best_epoch == clf.n_iter_ - 4
+    best = max(range(len(h.val_loss)), key=lambda e: (h.val_accuracy[e], -h.val_loss[e]))
+    assert h.best_epoch == best and h.best_epoch == clf.n_iter_ - 4
     assert len(clf.validation_scores_) == clf.n_iter_
 
 
@@ -125,3 +126,16 @@ def test_batchnorm_leaky_relu_and_schedules_train():
                              learning_rate=0.05, lr_schedule="cosine", warmup_epochs=1, label_smoothing=0.1,
                              max_epochs=8, random_state=0, dtype="float64").fit(X / 255, y)
     assert clf.score(X / 255, y) > 0.95 and clf.model_.params()["0.W"].dtype == np.float64
+
+
+def test_early_stopping_picks_best_accuracy_not_lowest_loss(monkeypatch):
+    """Regression: CV folds were rolled back to epoch 5 of 30, where the validation
+    cross-entropy bottomed out while accuracy went on rising."""
+    from kaggle_mnist import training
+
+    scripted = iter([(0.50, 0.90), (0.30, 0.92), (0.40, 0.95), (0.45, 0.95), (0.60, 0.93)])  # (loss, accuracy)
+    monkeypatch.setattr(training, "evaluate", lambda model, X, y: next(scripted))
+    X, y = blob_digits(200)
+    clf = NumpyNetClassifier(hidden_sizes=(8,), max_epochs=5, early_stopping=True, n_iter_no_change=10,
+                             random_state=0).fit(X / 255, y)
+    assert clf.history_.best_epoch == 2  # highest accuracy; of the tied 0.95s, the lower loss

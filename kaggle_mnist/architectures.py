@@ -18,9 +18,14 @@ from kaggle_mnist.nn import ACTIVATIONS, BatchNorm, Dense, Dropout, Flatten, Res
 from kaggle_mnist.nn.conv import Conv2D, MaxPool2D
 
 
+# In an MLP, a Dense layer with at least this many weights computes in two row blocks,
+# one per thread in training (nn/parallel.py); smaller, two threads cost more than they save.
+BLOCKS_FROM = 2**15
+
+
 def build_mlp(n_features, n_classes, p, rng, dtype):
     init = p["init"] if p["init"] != "auto" else ("he" if p["activation"] in ("relu", "leaky_relu") else "glorot")
-    return _dense_head([], n_features, n_classes, p, rng, dtype, init)
+    return _dense_head([], n_features, n_classes, p, rng, dtype, init, blocks_from=BLOCKS_FROM)
 
 
 def _image_side(n_features):
@@ -30,18 +35,23 @@ def _image_side(n_features):
     return side
 
 
-def _dense_head(layers, n_in, n_classes, p, rng, dtype, init="he"):
+def _dense_head(layers, n_in, n_classes, p, rng, dtype, init="he", blocks_from=None):
     """Append Dense layers of ``hidden_sizes`` (each with optional BatchNorm, the
-    activation, optional Dropout) and the output layer; return the Sequential."""
+    activation, optional Dropout) and the output layer; return the Sequential.
+    Layers with at least ``blocks_from`` weights compute in two row blocks."""
+    def blocks(n_in, n_out):
+        return 2 if blocks_from is not None and n_in * n_out >= blocks_from else 1
+
     for width in p["hidden_sizes"]:
-        layers.append(Dense(n_in, width, rng, init, dtype))
+        layers.append(Dense(n_in, width, rng, init, dtype, blocks=blocks(n_in, width)))
         if p["batchnorm"]:
             layers.append(BatchNorm(width, dtype=dtype))
         layers.append(ACTIVATIONS[p["activation"]]())
         if p["dropout"]:
             layers.append(Dropout(p["dropout"], rng))
         n_in = width
-    layers.append(Dense(n_in, n_classes, rng, "glorot" if init == "he" else init, dtype))
+    out_init = "glorot" if init == "he" else init
+    layers.append(Dense(n_in, n_classes, rng, out_init, dtype, blocks=blocks(n_in, n_classes)))
     return Sequential(layers)
 
 

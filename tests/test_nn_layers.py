@@ -22,6 +22,7 @@ def away_from_kinks(x):
     [
         (lambda rng: Dense(5, 4, rng, "he", F64), (6, 5)),
         (lambda rng: Dense(5, 4, rng, "uniform", F64), (6, 5)),
+        (lambda rng: Dense(5, 4, rng, "he", F64, blocks=2), (6, 5)),
         (lambda rng: ReLU(), (6, 5)),
         (lambda rng: LeakyReLU(0.1), (6, 5)),
         (lambda rng: Sigmoid(), (6, 5)),
@@ -32,7 +33,7 @@ def away_from_kinks(x):
         (lambda rng: Flatten(), (2, 3, 2, 2)),
         (lambda rng: Reshape((1, 2, 3)), (4, 6)),
     ],
-    ids=["dense", "dense-uniform", "relu", "leaky_relu", "sigmoid", "tanh", "dropout", "batchnorm-2d",
+    ids=["dense", "dense-uniform", "dense-2-blocks", "relu", "leaky_relu", "sigmoid", "tanh", "dropout", "batchnorm-2d",
          "batchnorm-4d", "flatten", "reshape"],
 )
 def test_layer_gradients(make, shape):

@@ -16,9 +16,12 @@ layer it would cost a third of the whole backward pass.
 Shapes: ``N`` samples; ``D`` features for dense data; ``(N, C, H, W)`` for images.
 """
 
+from functools import partial
+
 import numpy as np
 
 from kaggle_mnist.nn.init import initialize
+from kaggle_mnist.nn.parallel import SERIAL
 
 
 class Layer:
@@ -44,9 +47,14 @@ class Dense(Layer):
     """Fully connected: ``out = x @ W + b``.
 
     x: (N, D_in) -> out: (N, D_out); W: (D_in, D_out), b: (D_out,).
+
+    ``blocks=2`` computes the product in two blocks of rows of W,
+    ``x[:, :k] @ W[:k] + x[:, k:] @ W[k:]``, so that in training each block can have
+    a thread of its own (``workers``; see :mod:`kaggle_mnist.nn.parallel`). It is the
+    same product, rounded a little differently, whatever the number of threads.
     """
 
-    def __init__(self, n_in, n_out, rng, init="he", dtype=np.float32):
+    def __init__(self, n_in, n_out, rng, init="he", dtype=np.float32, blocks=1):
         super().__init__()
         self.params["W"] = initialize(init, rng, (n_in, n_out), n_in, n_out, dtype)
         if init == "uniform":  # the tutorial draws its biases too
@@ -54,19 +62,44 @@ class Dense(Layer):
         else:
             self.params["b"] = np.zeros(n_out, dtype=dtype)
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        bounds = [n_in * i // blocks for i in range(blocks + 1)]
+        self.row_blocks = [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
+        self.workers = None  # None: the calling thread computes every block
+
+    def _run(self, tasks):
+        return (self.workers or SERIAL).run(tasks)
 
     def forward(self, x, training=False):
         self.x = x
-        return x @ self.params["W"] + self.params["b"]
+        W = self.params["W"]
+        parts = self._run([partial(np.matmul, x[:, rows], W[rows]) for rows in self.row_blocks])
+        out = parts[0]
+        for part in parts[1:]:
+            out += part
+        out += self.params["b"]
+        return out
 
-    def backward(self, dout):
-        np.matmul(self.x.T, dout, out=self.grads["W"])  # (D_in, N) @ (N, D_out)
+    def backward(self, dout, then=None):
+        """``then``: optional tasks, one per block, each run on the block's thread
+        right after it (``Sequential.backward`` passes the optimizer's updates)."""
+        W, dW = self.params["W"], self.grads["W"]
+        dx = np.empty((len(dout), len(W)), np.result_type(dout, W)) if self.need_dx else None
         np.sum(dout, axis=0, out=self.grads["b"])
-        return dout @ self.params["W"].T if self.need_dx else None
+
+        def block(rows, then=None):  # these rows of dW, and the columns of dx that go with them
+            np.matmul(self.x[:, rows].T, dout, out=dW[rows])  # (D_rows, N) @ (N, D_out)
+            if dx is not None:
+                np.matmul(dout, W[rows].T, out=dx[:, rows])  # (N, D_out) @ (D_out, D_rows)
+            if then is not None:
+                then()
+
+        self._run([partial(block, rows, task) for rows, task in zip(self.row_blocks, then or [None] * len(self.row_blocks))])
+        return dx
 
     def __repr__(self):
         n_in, n_out = self.params["W"].shape
-        return f"Dense({n_in}, {n_out})"
+        blocks = f", blocks={len(self.row_blocks)}" if len(self.row_blocks) > 1 else ""
+        return f"Dense({n_in}, {n_out}{blocks})"
 
 
 class ReLU(Layer):

@@ -1,13 +1,20 @@
 """Sequential: a list of layers, run forward in order and backward in reverse.
 
-Parameters, gradients and buffers are exposed as flat dicts keyed
+Parameters, gradients and buffers are exposed as dicts keyed
 ``"<layer index>.<name>"`` (``"0.W"``, ``"0.b"``, ...): the one contract between the
-model and anything that trains, saves or checks it.
+model and anything that saves or checks it.
+
+Behind those names, every parameter lives in one flat vector and every gradient in
+another; each layer's arrays are views into them, weights first. An optimizer step is
+a dozen elementwise passes, and over the two pieces of one vector
+(:meth:`Sequential.flat_params`) that is a dozen NumPy calls, not a dozen per array:
+for the 784-256-128-10 network, a third less time per step.
 """
 
 import numpy as np
 
 from kaggle_mnist.nn.losses import softmax
+from kaggle_mnist.nn.parallel import SERIAL
 
 
 class Sequential:
@@ -19,6 +26,38 @@ class Sequential:
         self.first_trained = next((i for i, layer in enumerate(self.layers) if layer.params), 0)
         if self.layers:
             self.layers[self.first_trained].need_dx = False
+        self._flatten()
+
+    def _flatten(self):
+        """Copy every parameter and gradient into two flat vectors, weights (arrays of
+        two or more dimensions, the ones weight decay applies to) first, and make the
+        layers' arrays views into them."""
+        arrays = [(layer, name) for layer in self.layers for name in layer.params]
+        arrays.sort(key=lambda a: a[0].params[a[1]].ndim < 2)  # stable: weights, then the rest
+        dtypes = {layer.params[name].dtype for layer, name in arrays}
+        if len(dtypes) > 1:
+            raise ValueError(f"all parameters must have one dtype, got {sorted(map(str, dtypes))}")
+        dtype = dtypes.pop() if dtypes else np.float32
+        size = sum(layer.params[name].size for layer, name in arrays)
+        self._params, self._grads = np.empty(size, dtype), np.zeros(size, dtype)
+        self.n_weights, start = 0, 0
+        self._where = {}  # id(layer), name -> (start, stop) in the flat vectors
+        for layer, name in arrays:
+            shape = layer.params[name].shape
+            stop = start + layer.params[name].size
+            self._where[id(layer), name] = start, stop
+            for store, flat in ((layer.params, self._params), (layer.grads, self._grads)):
+                view = flat[start:stop].reshape(shape)
+                view[...] = store[name]
+                store[name] = view
+            if len(shape) >= 2:
+                self.n_weights = stop
+            start = stop
+
+    def __setstate__(self, state):
+        # pickle and deepcopy copy each view on its own: make them views again
+        self.__dict__.update(state)
+        self._flatten()
 
     def forward(self, x, training=False):
         """x: (N, ...) -> logits (N, K)."""
@@ -26,22 +65,79 @@ class Sequential:
             x = layer.forward(x, training)
         return x
 
-    def backward(self, dout):
-        """dout: (N, K), the loss gradient at the logits; fills every layer's grads."""
-        for layer in reversed(self.layers[self.first_trained:]):
+    def backward(self, dout, then=None, workers=None):
+        """dout: (N, K), the loss gradient at the logits; fills every layer's grads.
+
+        ``then``: optional tasks, one per thread of ``workers``, to run once every
+        gradient is known (the optimizer's updates). When the first layer computes in
+        as many blocks, each task runs right after its block, on the same thread.
+        """
+        for layer in reversed(self.layers[self.first_trained + 1:]):
             dout = layer.backward(dout)
+        first = self.layers[self.first_trained]
+        if then and len(getattr(first, "row_blocks", ())) == len(then):
+            return first.backward(dout, then=then)
+        dout = first.backward(dout)
+        if then:
+            (workers or SERIAL).run(then)
         return dout
 
     def _named(self, attr):
         return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in getattr(layer, attr).items()}
 
     def params(self):
-        """{name: array}, the live arrays (an optimizer updates them in place)."""
+        """{name: array}, the live arrays (views into the flat vector)."""
         return self._named("params")
 
     def grads(self):
         """{name: array} with the same keys as :meth:`params`."""
         return self._named("grads")
+
+    def flat_params(self):
+        """{"weights": (n_weights,), "others": (n - n_weights,)}: all parameters as two
+        views of one vector, what the training loop hands to the optimizer (weight decay
+        applies to "weights" only: biases and BatchNorm's scale and shift are "others")."""
+        return {"weights": self._params[:self.n_weights], "others": self._params[self.n_weights:]}
+
+    def flat_grads(self):
+        """The gradients, split as :meth:`flat_params`."""
+        return {"weights": self._grads[:self.n_weights], "others": self._grads[self.n_weights:]}
+
+    def shards(self):
+        """[(params, grads), ...]: the flat vectors cut so that the thread that computes
+        a row block of a weight gradient also updates those weights (thread ``i``
+        computes block ``i`` of every layer; see :mod:`kaggle_mnist.nn.parallel`).
+        Everything else goes to the last part. One part if no layer has blocks.
+        """
+        owned = []  # (start, stop, thread): row block `thread` of a layer's W, in the flat vectors
+        for layer in self.layers:
+            if len(getattr(layer, "row_blocks", ())) > 1:
+                start, _ = self._where[id(layer), "W"]
+                width = layer.params["W"].shape[1]  # W is stored row after row
+                owned += [(start + r.start * width, start + r.stop * width, i) for i, r in enumerate(layer.row_blocks)]
+        if not owned:
+            return [(self.flat_params(), self.flat_grads())]
+        last = max(thread for _, _, thread in owned)
+        pieces, done = [], 0  # weights that no block owns go to the last thread
+        for start, stop, thread in sorted(owned):
+            if done < start:
+                pieces.append((done, start, last))
+            pieces.append((start, stop, thread))
+            done = stop
+        if done < self.n_weights:
+            pieces.append((done, self.n_weights, last))
+        pieces.append((self.n_weights, len(self._params), last))  # the "others": no weight decay
+        shards = [({}, {}) for _ in range(last + 1)]
+        for start, stop, thread in pieces:
+            name = f"weights.{start}" if start < self.n_weights else "others"
+            shards[thread][0][name], shards[thread][1][name] = self._params[start:stop], self._grads[start:stop]
+        return shards
+
+    def set_workers(self, workers):
+        """Let the layers that compute in blocks use these threads (None: the caller only)."""
+        for layer in self.layers:
+            if hasattr(layer, "workers"):
+                layer.workers = workers
 
     def state_dict(self):
         """Copies of every parameter and buffer: what a saved model holds."""

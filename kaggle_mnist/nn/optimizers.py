@@ -1,18 +1,22 @@
 """Optimizers: update parameters in place, by name, keeping their own state per name.
 
-``step(params, grads)`` takes two dicts with the same keys (as ``Sequential.params()``
-and ``grads()`` return them). The learning rate is an attribute the training loop may
-change every step (that is all a schedule does).
+``step(params, grads)`` takes two dicts with the same keys: ``Sequential.params()``
+and ``grads()`` (one array per parameter), or ``flat_params()`` and ``flat_grads()``
+(two flat vectors, the fast way). The learning rate is an attribute the training loop
+may change every step (that is all a schedule does).
 
-Weight decay applies to weights only (arrays with two or more dimensions), never to
-biases or BatchNorm's scale and shift, the common practice.
+Weight decay applies to weights only (arrays with two or more dimensions, or flat
+vectors whose name starts with "weights"), never to biases or BatchNorm's scale and shift, the common
+practice.
 """
+
+import math
 
 import numpy as np
 
 
 def decays(name, p):
-    return p.ndim >= 2
+    return p.ndim >= 2 or name.startswith("weights")
 
 
 FLUSH_EVERY = 64
@@ -33,29 +37,37 @@ def flush_tiny(a):
 
 
 class Optimizer:
+    """Base class. A step is ``begin_step()`` (once) then ``update(params, grads)``,
+    which may be called on several disjoint parts of the parameters, from several
+    threads at once (the training loop does so: see :mod:`kaggle_mnist.nn.parallel`)."""
+
     def __init__(self, lr):
-        self.lr = lr
+        self.lr = float(lr)
         self.state = {}  # parameter name -> dict of arrays
-        self.t = 0  # steps taken
+        self.t = 0  # steps begun
 
     def step(self, params, grads):
-        self.t += 1
-        for name, p in params.items():
-            self.update(name, p, grads[name], self.state.setdefault(name, {}))
-        self.maybe_flush()
+        """One update of every parameter in ``params``."""
+        self.begin_step()
+        self.update(params, grads)
 
-    def maybe_flush(self):
-        if self.t % FLUSH_EVERY == 0:
+    def begin_step(self):
+        if self.t and self.t % FLUSH_EVERY == 0:  # after every FLUSH_EVERY-th update
             for state in self.state.values():
                 for key, a in state.items():
                     if key != "tmp":
                         flush_tiny(a)
+        self.t += 1
 
-    def update(self, name, p, g, state):
+    def update(self, params, grads):
+        for name, p in params.items():
+            self.update_one(name, p, grads[name], self.state.setdefault(name, {}))
+
+    def update_one(self, name, p, g, state):
         raise NotImplementedError
 
     def __repr__(self):
-        fields = ", ".join(f"{k}={v}" for k, v in vars(self).items() if k not in ("state", "t"))
+        fields = ", ".join(f"{k}={v}" for k, v in vars(self).items() if k not in ("state", "t") and k[0] != "_")
         return f"{type(self).__name__}({fields})"
 
 
@@ -71,9 +83,9 @@ class SGD(Optimizer):
         super().__init__(lr)
         if nesterov and momentum <= 0:
             raise ValueError("Nesterov momentum needs momentum > 0")
-        self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
+        self.momentum, self.nesterov, self.weight_decay = float(momentum), nesterov, float(weight_decay)
 
-    def update(self, name, p, g, state):
+    def update_one(self, name, p, g, state):
         if self.weight_decay and decays(name, p):
             g = g + self.weight_decay * p
         if self.momentum == 0:
@@ -107,23 +119,25 @@ class Adam(Optimizer):
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
         super().__init__(lr)
-        self.beta1, self.beta2, self.eps, self.weight_decay = beta1, beta2, eps, weight_decay
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.weight_decay = float(weight_decay)
 
-    def step(self, params, grads):
-        self.t += 1
+    def begin_step(self):
+        super().begin_step()
         b1, b2 = self.beta1, self.beta2
         # p -= lr/(1-b1^t) * (1-b1) M / (sqrt((1-b2) V / (1-b2^t)) + eps)
         #    = step * M / (sqrt(V) + eps'),  with
-        root = np.sqrt((1 - b2) / (1 - b2**self.t))
-        step = self.lr * (1 - b1) / (1 - b1**self.t) / root
-        eps = self.eps / root
-        for name, p in params.items():
-            state = self.state.setdefault(name, {})
-            if not state:
-                state.update(M=np.zeros_like(p), V=np.zeros_like(p), tmp=np.empty_like(p))
-            decay = self.weight_decay if decays(name, p) else 0.0
-            self.update_arrays(p, grads[name], state["M"], state["V"], state["tmp"], decay, step, eps)
-        self.maybe_flush()
+        root = math.sqrt((1 - b2) / (1 - b2**self.t))
+        self._step = self.lr * (1 - b1) / (1 - b1**self.t) / root
+        self._eps = self.eps / root
+        # (Python floats, not NumPy's: under NumPy 2's promotion rules a float64 scalar
+        # turns each float32 pass into a float64 loop with casts, 1.5x slower.)
+
+    def update_one(self, name, p, g, state):
+        if not state:
+            state.update(M=np.zeros_like(p), V=np.zeros_like(p), tmp=np.empty_like(p))
+        decay = self.weight_decay if decays(name, p) else 0.0
+        self.update_arrays(p, g, state["M"], state["V"], state["tmp"], decay, self._step, self._eps)
 
     def update_arrays(self, p, g, M, V, tmp, decay, step, eps):
         """The update itself, on (a slice of) one parameter."""

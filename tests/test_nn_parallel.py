@@ -1,0 +1,135 @@
+"""Two threads owning row blocks (nn/parallel.py): same numbers as one thread, every
+parameter updated exactly once, by the thread that computed its gradient."""
+
+import copy
+import pickle
+import threading
+from functools import partial
+
+import numpy as np
+import pytest
+from conftest import blob_digits
+from threadpoolctl import threadpool_limits
+
+from kaggle_mnist import NumpyNetClassifier, architectures, training
+from kaggle_mnist.nn import Adam, Dense, ReLU, Sequential
+from kaggle_mnist.nn.parallel import Workers
+
+
+def test_workers_run_each_index_on_its_own_thread_and_return_in_order():
+    with Workers(2) as workers:
+        results = workers.run([lambda i=i: (i, threading.get_ident()) for i in range(4)])
+    assert [i for i, _ in results] == [0, 1, 2, 3]
+    idents = [ident for _, ident in results]
+    assert idents[0] == idents[2] == threading.get_ident()  # thread 0 is the caller
+    assert idents[1] == idents[3] != idents[0]
+
+
+def test_workers_raise_a_helpers_error_after_waiting_for_all():
+    done = []
+
+    def fail():
+        raise ValueError("in the helper")
+
+    with Workers(2) as workers, pytest.raises(ValueError, match="in the helper"):
+        workers.run([lambda: done.append(0), fail])
+    assert done == [0]
+    assert workers.n == 1 and not any(t.name.startswith("kaggle-mnist-worker") for t in threading.enumerate())
+
+
+def test_one_worker_runs_in_order_on_the_caller():
+    seen = []
+    Workers(1).run([lambda i=i: seen.append((i, threading.get_ident())) for i in range(3)])
+    assert seen == [(i, threading.get_ident()) for i in range(3)]
+
+
+def model(rng, blocks=2, dtype=np.float64):
+    return Sequential([Dense(12, 8, rng, dtype=dtype, blocks=blocks), ReLU(), Dense(8, 6, rng, dtype=dtype, blocks=blocks),
+                       ReLU(), Dense(6, 3, rng, dtype=dtype)])
+
+
+def test_blocks_compute_the_same_product_on_one_thread_or_two():
+    rng = np.random.default_rng(0)
+    one, two = model(np.random.default_rng(1), blocks=1), model(np.random.default_rng(1), blocks=2)
+    x, dout = rng.normal(size=(5, 12)), rng.normal(size=(5, 3))
+    with Workers(2) as workers:
+        two.set_workers(workers)
+        out = two.forward(x, training=True)
+        two.backward(dout)
+    np.testing.assert_allclose(out, one.forward(x, training=True), rtol=1e-12)
+    one.backward(dout)
+    for name, g in one.grads().items():
+        np.testing.assert_allclose(two.grads()[name], g, rtol=1e-12, atol=1e-15, err_msg=name)
+
+
+def test_parameters_are_views_of_one_flat_vector_also_after_pickle_and_copy():
+    net = model(np.random.default_rng(0))
+    original = net.params()["0.W"][0, 0]
+    for clone in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net), net):
+        flat = clone.flat_params()
+        assert all(np.shares_memory(p, flat["weights"]) or np.shares_memory(p, flat["others"])
+                   for p in clone.params().values())
+        flat["weights"][0] += 1  # the first weight of the first layer
+        assert clone.params()["0.W"][0, 0] == original + 1
+        assert clone is net or net.params()["0.W"][0, 0] == original  # a copy is a copy
+
+
+def test_shards_cover_every_parameter_once_each_block_with_its_thread():
+    net = model(np.random.default_rng(0))
+    shards = net.shards()
+    assert len(shards) == 2
+    marks = np.zeros(net.flat_params()["weights"].size + net.flat_params()["others"].size, int)
+    base = net._params
+    for thread, (params, grads) in enumerate(shards):
+        assert params.keys() == grads.keys()
+        for p in params.values():
+            start = (p.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // p.itemsize
+            marks[start:start + p.size] += 1
+            assert np.shares_memory(p, base)
+    assert (marks == 1).all()
+    # block 0 of each blocked W (rows 0..5 of the 12x8 W, rows 0..3 of the 8x6) belongs to thread 0
+    w0, w2 = net.params()["0.W"], net.params()["2.W"]
+    thread0 = list(shards[0][0].values())
+    assert any(np.shares_memory(p, w0[:6]) for p in thread0) and not any(np.shares_memory(p, w0[6:]) for p in thread0)
+    assert any(np.shares_memory(p, w2[:4]) for p in thread0) and not any(np.shares_memory(p, w2[4:]) for p in thread0)
+
+
+@pytest.mark.parametrize("fused", [False, True], ids=["update-after-backward", "update-inside-backward"])
+def test_adam_on_shards_and_threads_equals_adam_on_everything(fused):
+    rng = np.random.default_rng(0)
+    a, b = model(np.random.default_rng(1), dtype=np.float32), model(np.random.default_rng(1), dtype=np.float32)
+    opt_a, opt_b = Adam(0.01, weight_decay=0.1), Adam(0.01, weight_decay=0.1)
+    with Workers(2) as workers:
+        b.set_workers(workers)
+        for _ in range(3):
+            x, dout = rng.normal(size=(5, 12)).astype(np.float32), rng.normal(size=(5, 3)).astype(np.float32)
+            a.forward(x, training=True)
+            a.backward(dout)
+            opt_a.step(a.params(), a.grads())
+            b.forward(x, training=True)
+            opt_b.begin_step()
+            updates = [partial(opt_b.update, p, g) for p, g in b.shards()]
+            if fused:
+                b.backward(dout, then=updates, workers=workers)
+            else:
+                b.backward(dout)
+                workers.run(updates)
+    for name, p in a.params().items():
+        np.testing.assert_allclose(b.params()[name], p, rtol=1e-5, atol=1e-7, err_msg=name)
+
+
+def test_training_gives_the_same_model_on_one_thread_or_two(monkeypatch):
+    X, y = blob_digits(300)
+    monkeypatch.setattr(architectures, "BLOCKS_FROM", 64)
+    made = []
+    monkeypatch.setattr(training, "Workers", lambda n: made.append(n) or Workers(n))
+
+    def fit():
+        return NumpyNetClassifier(hidden_sizes=(32, 16), max_epochs=3, batch_size=32, random_state=0).fit(X / 255, y)
+
+    two = fit()
+    with threadpool_limits(1):  # what a worker of a parallel cross-validation sees
+        one = fit()
+    assert made == [2, 1]
+    for name, p in two.model_.params().items():
+        assert np.array_equal(one.model_.params()[name], p), name

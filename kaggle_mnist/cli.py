@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 
 from kaggle_mnist.errors import KaggleMnistError
 
@@ -11,20 +13,36 @@ from kaggle_mnist.errors import KaggleMnistError
 def run(main, argv=None):
     """Call ``main(argv)``; report a :class:`KaggleMnistError` as ``error: ...`` and exit 2.
 
-    Ctrl-C exits with status 130 and a one-line note instead of a traceback. Anything
-    else is a bug and keeps its traceback.
+    Ctrl-C exits with status 130 and a one-line note instead of a traceback. SIGTERM
+    (``kill``, a batch system's time limit) is handled as Ctrl-C is, so that it too
+    stops the worker processes of a parallel cross-validation instead of leaving them
+    training on, and exits with 143. Anything else is a bug and keeps its traceback.
     """
+    terminated = []
+
+    def on_sigterm(signum, frame):
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, on_sigterm) if in_main_thread else None
     try:
         status = main(argv)
     except KaggleMnistError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        print("terminated" if terminated else "interrupted", file=sys.stderr)
+        return 143 if terminated else 130
     except BrokenPipeError:  # output piped into `head` and closed: not an error of ours
         sys.stdout = open(os.devnull, "w")
         return 0
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    if terminated:  # main() caught it and finished cleanly (train.py saves the model so far)
+        print("terminated", file=sys.stderr)
+        return 143
     return 0 if status is None else status
 
 

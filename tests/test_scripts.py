@@ -54,3 +54,58 @@ def test_corrupt_model_and_existing_submission(tmp_path, kaggle_dir):
     out = script("predict.py", "--model", model, "--data-dir", kaggle_dir, "--out", tmp_path / "new.csv")
     assert out.returncode == 2 and "checksum does not match" in out.stderr
     assert not (tmp_path / "new.csv").exists()
+
+
+def children(pid):
+    """PIDs of the processes ``pid`` started (Linux /proc)."""
+    from pathlib import Path
+
+    found = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found |= {int(c) for c in (task / "children").read_text().split()}
+        except OSError:
+            pass
+    return found
+
+
+def alive(pid):
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie waiting for its parent is not training any more
+        from pathlib import Path
+
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_sigterm_stops_the_workers_of_a_parallel_cross_validation(tmp_path, kaggle_dir):
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "cross_validate.py"), "--data-dir", kaggle_dir,
+                             "--preset", "fast", "--folds", "2", "--n-jobs", "2", "--out", tmp_path / "run",
+                             "--set", "max_epochs=100000", "--set", "n_iter_no_change=100000"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline, workers = time.monotonic() + 60, set()
+        while time.monotonic() < deadline and len(workers) < 2:  # loky: the workers and a resource tracker
+            time.sleep(0.5)
+            workers = children(proc.pid) | {g for c in children(proc.pid) for g in children(c)}
+        assert workers, "no worker processes appeared"
+        time.sleep(3)  # let them start training
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143 and err.strip().splitlines()[-1] == "terminated", err
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(alive(w) for w in workers):
+        time.sleep(0.5)
+    assert not any(alive(w) for w in workers)

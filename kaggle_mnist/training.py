@@ -66,7 +66,8 @@ def evaluate(model, X, y, batch_size=2048):
 
 @contextmanager
 def threads_for(model):
-    """Workers for a model whose first layer computes in row blocks.
+    """Workers for a model with layers that compute in row blocks (an MLP's large
+    Dense layers; see ``architectures.BLOCKS_FROM``).
 
     Two threads where BLAS may use two cores (it may not in a worker of a parallel
     cross-validation, which sets BLAS to one thread per fold), with BLAS itself kept on
@@ -91,7 +92,8 @@ def train_step(model, xb, yb, loss_fn, optimizer, workers, shards):
     """One step on a batch: forward, loss, backward, update. Returns (loss, logits).
 
     Each thread of ``workers`` updates its part of the parameters (``shards``, from
-    ``model.shards()``). A loss that is not finite skips the update.
+    ``model.shards()``), right after its share of the backward pass. A loss that is
+    not finite skips the update.
     """
     logits = model.forward(xb, training=True)
     loss = loss_fn.forward(logits, yb)

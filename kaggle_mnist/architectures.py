@@ -35,10 +35,11 @@ def _image_side(n_features):
     return side
 
 
-def _dense_head(layers, n_in, n_classes, p, rng, dtype, init="he", blocks_from=None):
+def _dense_head(layers, n_in, n_classes, p, rng, dtype, init="he", blocks_from=None, split_batch=False):
     """Append Dense layers of ``hidden_sizes`` (each with optional BatchNorm, the
     activation, optional Dropout) and the output layer; return the Sequential.
-    Layers with at least ``blocks_from`` weights compute in two row blocks."""
+    Layers with at least ``blocks_from`` weights compute in two row blocks;
+    ``split_batch``: train data parallel (see nn/parallel.py)."""
     def blocks(n_in, n_out):
         return 2 if blocks_from is not None and n_in * n_out >= blocks_from else 1
 
@@ -52,7 +53,7 @@ def _dense_head(layers, n_in, n_classes, p, rng, dtype, init="he", blocks_from=N
         n_in = width
     out_init = "glorot" if init == "he" else init
     layers.append(Dense(n_in, n_classes, rng, out_init, dtype, blocks=blocks(n_in, n_classes)))
-    return Sequential(layers)
+    return Sequential(layers, split_batch=split_batch)
 
 
 def build_lenet(n_features, n_classes, p, rng, dtype):
@@ -63,7 +64,11 @@ def build_lenet(n_features, n_classes, p, rng, dtype):
     layers = [Reshape((side, side, 1)),
               Conv2D(1, 32, 5, rng, padding=2, dtype=dtype), MaxPool2D(2), act(),
               Conv2D(32, 64, 5, rng, padding=2, dtype=dtype), MaxPool2D(2), act(), Flatten()]
-    return _dense_head(layers, (side // 4) ** 2 * 64, n_classes, p, rng, dtype)
+    # Trained data parallel, half of each batch per thread: its products are large, and
+    # half of its time is single-threaded NumPy work that BLAS's threads would not share.
+    # (Not ``cnn``: two half batches would each update BatchNorm's running statistics.)
+    split = not p["batchnorm"]
+    return _dense_head(layers, (side // 4) ** 2 * 64, n_classes, p, rng, dtype, split_batch=split)
 
 
 def build_cnn(n_features, n_classes, p, rng, dtype):

@@ -30,7 +30,7 @@ import numpy as np
 
 from kaggle_mnist.errors import TrainingDivergedError
 from kaggle_mnist.nn.losses import log_softmax
-from kaggle_mnist.nn.parallel import Workers
+from kaggle_mnist.nn.parallel import BatchSplit, Workers
 from kaggle_mnist.progress import Progress
 
 
@@ -53,28 +53,36 @@ class History:
         return asdict(self)
 
 
-def evaluate(model, X, y, batch_size=2048):
-    """Mean cross-entropy and accuracy of ``model`` on (X, y), in inference mode."""
+def evaluate(model, X, y, batch_size=2048, forward=None):
+    """Mean cross-entropy and accuracy of ``model`` on (X, y), in inference mode
+    (``forward``: another way to run the model, e.g. ``BatchSplit.forward``)."""
+    forward = forward or model.forward
     total_loss, correct = 0.0, 0
     for i in range(0, len(X), batch_size):
-        log_p = log_softmax(model.forward(X[i:i + batch_size]))
+        log_p = log_softmax(forward(X[i:i + batch_size]))
         yb = y[i:i + batch_size]
         total_loss -= float(log_p[np.arange(len(yb)), yb].sum())
         correct += int((log_p.argmax(axis=1) == yb).sum())
     return total_loss / len(X), correct / len(X)
 
 
+def dropout_rng(model):
+    """The generator the model's Dropout layers draw from, or None."""
+    return next((layer.rng for layer in model.layers if getattr(layer, "rng", None) is not None), None)
+
+
 @contextmanager
 def threads_for(model):
     """Workers for a model with layers that compute in row blocks (an MLP's large
-    Dense layers; see ``architectures.BLOCKS_FROM``).
+    Dense layers; see ``architectures.BLOCKS_FROM``) or trained on split batches (the
+    LeNet-like CNN).
 
     Two threads where BLAS may use two cores (it may not in a worker of a parallel
     cross-validation, which sets BLAS to one thread per fold), with BLAS itself kept on
     one thread meanwhile: the threads own the blocks, not BLAS (:mod:`nn.parallel`
     says why). Other models get the calling thread and BLAS as it is.
     """
-    if len(model.shards()) < 2:
+    if len(model.shards()) < 2 and not model.split_batch:
         yield Workers(1)
         return
     from threadpoolctl import threadpool_info, threadpool_limits
@@ -88,13 +96,16 @@ def threads_for(model):
             model.set_workers(None)
 
 
-def train_step(model, xb, yb, loss_fn, optimizer, workers, shards):
+def train_step(model, xb, yb, loss_fn, optimizer, workers, shards, split=None):
     """One step on a batch: forward, loss, backward, update. Returns (loss, logits).
 
     Each thread of ``workers`` updates its part of the parameters (``shards``, from
-    ``model.shards()``), right after its share of the backward pass. A loss that is
-    not finite skips the update.
+    ``model.shards()``), right after its share of the backward pass; with a
+    :class:`BatchSplit`, each thread takes half the batch instead. A loss that is not
+    finite skips the update.
     """
+    if split is not None:
+        return split.step(xb, yb, optimizer)
     logits = model.forward(xb, training=True)
     loss = loss_fn.forward(logits, yb)
     if math.isfinite(loss):
@@ -127,6 +138,7 @@ def train(model, X, y, *, loss_fn, optimizer, schedule, epochs, batch_size, rng,
     step = first_step
     best, best_state, waited = (-math.inf, -math.inf), None, 0  # (val accuracy, -val loss)
     with threads_for(model) as workers:
+        split = BatchSplit(model, loss_fn, workers, dropout_rng(model)) if model.split_batch else None
         try:
             for epoch in range(epochs):
                 start = time.perf_counter()
@@ -142,7 +154,7 @@ def train(model, X, y, *, loss_fn, optimizer, schedule, epochs, batch_size, rng,
                     if augment is not None:
                         xb = augment(xb, rng)
                     optimizer.lr = float(schedule(step))
-                    loss, logits = train_step(model, xb, yb, loss_fn, optimizer, workers, shards)
+                    loss, logits = train_step(model, xb, yb, loss_fn, optimizer, workers, shards, split)
                     if not math.isfinite(loss):
                         model.load_state_dict(last_good)
                         raise TrainingDivergedError(
@@ -158,7 +170,7 @@ def train(model, X, y, *, loss_fn, optimizer, schedule, epochs, batch_size, rng,
                 history.accuracy.append(correct / n)
                 history.lr.append(float(optimizer.lr))
                 if X_val is not None:
-                    val_loss, val_acc = evaluate(model, X_val, y_val)
+                    val_loss, val_acc = evaluate(model, X_val, y_val, forward=split and split.forward)
                     history.val_loss.append(val_loss)
                     history.val_accuracy.append(val_acc)
                 history.seconds.append(time.perf_counter() - start)

@@ -134,7 +134,7 @@ def test_early_stopping_picks_best_accuracy_not_lowest_loss(monkeypatch):
     from kaggle_mnist import training
 
     scripted = iter([(0.50, 0.90), (0.30, 0.92), (0.40, 0.95), (0.45, 0.95), (0.60, 0.93)])  # (loss, accuracy)
-    monkeypatch.setattr(training, "evaluate", lambda model, X, y: next(scripted))
+    monkeypatch.setattr(training, "evaluate", lambda model, X, y, forward=None: next(scripted))
     X, y = blob_digits(200)
     clf = NumpyNetClassifier(hidden_sizes=(8,), max_epochs=5, early_stopping=True, n_iter_no_change=10,
                              random_state=0).fit(X / 255, y)

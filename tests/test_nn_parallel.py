@@ -133,3 +133,69 @@ def test_training_gives_the_same_model_on_one_thread_or_two(monkeypatch):
     assert made == [2, 1]
     for name, p in two.model_.params().items():
         assert np.array_equal(one.model_.params()[name], p), name
+
+
+def small_cnn(rng, dtype=np.float64, dropout=0.0):
+    from kaggle_mnist.nn import Conv2D, Dropout, Flatten, MaxPool2D, Reshape
+
+    layers = [Reshape((6, 6, 1)), Conv2D(1, 3, 3, rng, padding=1, dtype=dtype), MaxPool2D(2), ReLU(), Flatten()]
+    layers += [Dropout(dropout, rng)] if dropout else []
+    return Sequential(layers + [Dense(27, 4, rng, dtype=dtype)], split_batch=True)
+
+
+@pytest.mark.parametrize("rows", [7, 1], ids=["odd-batch", "one-row"])
+def test_batch_split_step_is_the_full_batch_step(rows):
+    """Two halves through two replicas, gradients added: the same update as the whole batch."""
+    from kaggle_mnist.nn import SGD, SoftmaxCrossEntropy
+    from kaggle_mnist.nn.parallel import BatchSplit
+
+    rng = np.random.default_rng(0)
+    whole, split = small_cnn(np.random.default_rng(1)), small_cnn(np.random.default_rng(1))
+    x, y = rng.normal(size=(rows, 36)), rng.integers(0, 4, rows)
+    loss_fn = SoftmaxCrossEntropy()
+    expected_loss = loss_fn.forward(whole.forward(x, training=True), y)
+    whole.backward(loss_fn.backward())
+    SGD(0.1).step(whole.params(), whole.grads())
+    with Workers(2) as workers:
+        loss, logits = BatchSplit(split, SoftmaxCrossEntropy(), workers).step(x, y, SGD(0.1))
+    assert loss == pytest.approx(expected_loss, rel=1e-12) and logits.shape == (rows, 4)
+    for name, p in whole.params().items():
+        np.testing.assert_allclose(split.params()[name], p, rtol=1e-12, err_msg=name)
+
+
+def test_replicas_share_parameters_not_gradients_and_refuse_batchnorm():
+    from kaggle_mnist.nn import BatchNorm
+
+    net = small_cnn(np.random.default_rng(0))
+    twin = net.replica()
+    assert all(np.shares_memory(twin.params()[k], p) for k, p in net.params().items())
+    assert not any(np.shares_memory(twin.grads()[k], g) for k, g in net.grads().items())
+    assert twin.layers[1] is not net.layers[1]
+    with pytest.raises(ValueError, match="running statistics"):
+        Sequential([Dense(3, 2, np.random.default_rng(0)), BatchNorm(2)]).replica()
+
+
+def test_split_batch_training_gives_the_same_model_on_one_thread_or_two(monkeypatch):
+    from kaggle_mnist.nn import SoftmaxCrossEntropy, make_schedule
+
+    X, y = blob_digits(96)
+    X, y = X.reshape(-1, 28, 28)[:, ::5, ::5][:, :6, :6].reshape(-1, 36).astype(np.float32) / 255, y % 4
+    made = []
+    monkeypatch.setattr(training, "Workers", lambda n: made.append(n) or Workers(n))
+
+    def fit():
+        rng = np.random.default_rng(0)
+        net = small_cnn(rng, np.float32, dropout=0.3)
+        for layer in net.layers:
+            if hasattr(layer, "rng"):
+                layer.rng = np.random.default_rng(5)
+        training.train(net, X, y, loss_fn=SoftmaxCrossEntropy(), optimizer=Adam(0.01),
+                       schedule=make_schedule("constant", 0.01, 10), epochs=2, batch_size=16, rng=rng)
+        return net
+
+    two = fit()
+    with threadpool_limits(1):
+        one = fit()
+    assert made == [2, 1]
+    for name, p in two.params().items():
+        assert np.array_equal(one.params()[name], p), name

@@ -11,6 +11,8 @@ a dozen elementwise passes, and over the two pieces of one vector
 for the 784-256-128-10 network, a third less time per step.
 """
 
+import copy
+
 import numpy as np
 
 from kaggle_mnist.nn.losses import softmax
@@ -18,8 +20,12 @@ from kaggle_mnist.nn.parallel import SERIAL
 
 
 class Sequential:
-    def __init__(self, layers):
+    """Layers in order. ``split_batch=True`` asks the training loop to train it data
+    parallel: each batch in two halves, one per thread (see ``nn/parallel.py``)."""
+
+    def __init__(self, layers, split_batch=False):
         self.layers = list(layers)
+        self.split_batch = split_batch
         # Nobody needs the gradient with respect to the input images: the first layer
         # with parameters skips it (a third of the backward pass for an MLP, a col2im
         # for a CNN), and backward stops there.
@@ -53,6 +59,27 @@ class Sequential:
             if len(shape) >= 2:
                 self.n_weights = stop
             start = stop
+
+    def replica(self, rng=None):
+        """A twin for data-parallel training: the same parameter arrays, but its own
+        gradient vector (same layout) and its own layer objects, so that each thread's
+        forward and backward pass keep their intermediate arrays apart. Its Dropout
+        layers draw from ``rng``. Layers with running statistics (BatchNorm) refuse:
+        two halves would each update them."""
+        twin = Sequential.__new__(Sequential)
+        twin.__dict__.update(self.__dict__)
+        twin.layers = [copy.copy(layer) for layer in self.layers]
+        twin._grads, twin._where = np.zeros_like(self._grads), {}
+        for original, layer in zip(self.layers, twin.layers):
+            if layer.buffers:
+                raise ValueError(f"{layer!r} keeps running statistics and cannot be trained on split batches")
+            layer.grads = {}
+            for name, g in original.grads.items():
+                start, stop = twin._where[id(layer), name] = self._where[id(original), name]
+                layer.grads[name] = twin._grads[start:stop].reshape(g.shape)
+            if rng is not None and hasattr(layer, "rng"):
+                layer.rng = rng
+        return twin
 
     def __setstate__(self, state):
         # pickle and deepcopy copy each view on its own: make them views again

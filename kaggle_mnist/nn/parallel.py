@@ -16,14 +16,27 @@ the weight gradient in the backward pass, and the optimizer's update of those ro
 Those weights never leave their core. BLAS runs single-threaded meanwhile; the
 rest of the network, small, runs on the calling thread.
 
+Convolutional networks split the work the other way: by samples. Their products are
+large enough for BLAS, but half of their time goes to single-threaded NumPy work
+(patch copies, pooling, the activations), which BLAS's threads do not share. So
+``BatchSplit`` sends each half of the batch through its own replica of the network,
+one per thread (data parallelism). The replicas share the parameters and keep their
+own gradients; each thread then adds its half of the two gradient vectors and updates
+those parameters. For the LeNet-like network that made a step 1.5 times faster.
+
 ``Workers`` is that pair of threads (or just the calling thread: ``Workers(1)`` runs
 everything in order, with the same numbers, because the blocks do not depend on how
 many threads compute them). It imports nothing but the standard library: choosing
 how many threads to use, and telling BLAS to stay on one, is the training loop's job.
 """
 
+import copy
+import math
 import queue
 import threading
+from functools import partial
+
+import numpy as np
 
 
 class Workers:
@@ -106,3 +119,68 @@ class Workers:
 
 
 SERIAL = Workers(1)  # what every layer uses outside training: the calling thread only
+
+
+class BatchSplit:
+    """Data-parallel training of ``model`` over the threads of ``workers``.
+
+    Every batch is cut into two halves, always two, also on one thread, so that the
+    numbers do not depend on the thread count. Half ``i`` goes through replica ``i``
+    (``Sequential.replica``; its dropout draws from the ``i``-th child of ``rng``).
+    """
+
+    def __init__(self, model, loss_fn, workers, rng=None):
+        self.model, self.workers = model, workers
+        rngs = rng.spawn(2) if rng is not None else [None, None]
+        self.replicas = [model.replica(r) for r in rngs]
+        self.losses = [copy.copy(loss_fn) for _ in range(2)]
+
+    def _halves(self, n):
+        cut = (n + 1) // 2
+        return [slice(0, cut), slice(cut, n)] if n > 1 else [slice(0, n)]
+
+    def forward(self, x):
+        """Inference, half the rows on each thread: x (N, ...) -> logits (N, K)."""
+        tasks = [partial(replica.forward, x[rows]) for replica, rows in zip(self.replicas, self._halves(len(x)))]
+        return np.concatenate(self.workers.run(tasks))
+
+    def step(self, xb, yb, optimizer):
+        """Forward, loss, backward on each half; then each thread sums its part of the
+        two gradients and updates it. Returns (loss, logits) of the whole batch; a
+        loss that is not finite skips the update."""
+        n = len(xb)
+
+        def half(i, rows):
+            logits = self.replicas[i].forward(xb[rows], training=True)
+            loss = self.losses[i].forward(logits, yb[rows])
+            if math.isfinite(loss):
+                dz = self.losses[i].backward()
+                dz *= len(logits) / n  # the mean over the whole batch, not over this half
+                self.replicas[i].backward(dz)
+            return loss * len(logits), logits
+
+        results = self.workers.run([partial(half, i, rows) for i, rows in enumerate(self._halves(n))])
+        loss, logits = sum(r[0] for r in results) / n, np.concatenate([r[1] for r in results])
+        if math.isfinite(loss):
+            optimizer.begin_step()
+            self.workers.run([partial(self._update, optimizer, pieces, len(results)) for pieces in self._parts()])
+        return loss, logits
+
+    def _parts(self):
+        """Two parts of the flat vectors of about equal size: [(name, start, stop), ...] each."""
+        n_weights, size = self.model.n_weights, len(self.model._params)
+        return [[("weights.0", 0, n_weights // 2)],
+                [("weights.1", n_weights // 2, n_weights), ("others", n_weights, size)]]
+
+    def _update(self, optimizer, pieces, active):
+        """Sum the replicas' gradients over these pieces into the model's, then update them."""
+        params, grads = {}, {}
+        for name, start, stop in pieces:
+            g = grads[name] = self.model._grads[start:stop]
+            params[name] = self.model._params[start:stop]
+            first = self.replicas[0]._grads[start:stop]
+            if active == 2:
+                np.add(first, self.replicas[1]._grads[start:stop], out=g)
+            else:  # a one-row batch: only the first half had rows
+                g[...] = first
+        optimizer.update(params, grads)

@@ -23,7 +23,8 @@ from kaggle_mnist.nn import ACTIVATIONS, SoftmaxCrossEntropy, make_optimizer, ma
 from kaggle_mnist.nn.init import INITIALIZERS
 from kaggle_mnist.nn.optimizers import OPTIMIZERS
 from kaggle_mnist.nn.schedules import SCHEDULES
-from kaggle_mnist.training import History, train
+from kaggle_mnist.nn.parallel import BatchSplit
+from kaggle_mnist.training import History, threads_for, train
 
 
 class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
@@ -230,8 +231,11 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
 
     def _logits(self, X, batch_size=256):
         # Small batches bound memory: a convolution's patch matrix for 256 float64 images
-        # is 320 MB; for 1,024 it was 1.3 GB (3.6 GB peak in predict.py).
-        return np.concatenate([self.model_.forward(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
+        # is 320 MB; for 1,024 it was 1.3 GB (3.6 GB peak in predict.py). The threads
+        # share the work as in training (nn/parallel.py).
+        with threads_for(self.model_) as workers:
+            forward = BatchSplit(self.model_, None, workers).forward if self.model_.split_batch else self.model_.forward
+            return np.concatenate([forward(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
 
     def predict(self, X):
         """The most probable label for each row: (n_samples,)."""

@@ -1,4 +1,4 @@
-"""Two cores, each owning its half of the first layer.
+"""Two cores, each owning half of every large weight matrix, or half of each batch.
 
 The obvious way to use two cores is to let BLAS split every matrix product over both
 of them. For a 784-256-128-10 network at 128 rows per batch that is a poor bargain,
@@ -8,13 +8,13 @@ core, and every cache line the other core read must first be taken back from it.
 these 2-core machines that made the optimizer's last pass over the first layer's
 weights (``p -= update``) take 100 us instead of 14: a tenth of the whole step.
 
-The cure is ownership. The first Dense layer computes its product in two blocks of
-rows of ``W`` (``x @ W = x[:, :k] @ W[:k] + x[:, k:] @ W[k:]``). Thread ``i`` always
-computes block ``i``: its part of the product in the forward pass, the same rows of
-the weight gradient in the backward pass, and the optimizer's update of those rows
-(they are one contiguous stretch of the flat parameter vector, see ``model.py``).
-Those weights never leave their core. BLAS runs single-threaded meanwhile; the
-rest of the network, small, runs on the calling thread.
+The cure is ownership. Each large Dense layer of an MLP (``Dense(blocks=2)``) computes
+its product in two blocks of rows of ``W`` (``x @ W = x[:, :k] @ W[:k] + x[:, k:] @
+W[k:]``). Thread ``i`` always computes block ``i``: its part of the product in the
+forward pass, the same rows of the weight gradient in the backward pass, and the
+optimizer's update of those rows (contiguous stretches of the flat parameter vector:
+``Sequential.shards``). Those weights stay with their core. BLAS runs single-threaded
+meanwhile; the small rest of the network runs on the calling thread.
 
 Convolutional networks split the work the other way: by samples. Their products are
 large enough for BLAS, but half of their time goes to single-threaded NumPy work
@@ -22,12 +22,12 @@ large enough for BLAS, but half of their time goes to single-threaded NumPy work
 ``BatchSplit`` sends each half of the batch through its own replica of the network,
 one per thread (data parallelism). The replicas share the parameters and keep their
 own gradients; each thread then adds its half of the two gradient vectors and updates
-those parameters. For the LeNet-like network that made a step 1.5 times faster.
+those parameters. For the LeNet-like network that made a step 1.3 to 1.5 times faster.
 
 ``Workers`` is that pair of threads (or just the calling thread: ``Workers(1)`` runs
 everything in order, with the same numbers, because the blocks do not depend on how
-many threads compute them). It imports nothing but the standard library: choosing
-how many threads to use, and telling BLAS to stay on one, is the training loop's job.
+many threads compute them). Choosing how many threads to use, and telling BLAS to
+stay on one, is the training loop's job (``training.threads_for``).
 """
 
 import copy

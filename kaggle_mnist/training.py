@@ -82,7 +82,7 @@ def threads_for(model):
     one thread meanwhile: the threads own the blocks, not BLAS (:mod:`nn.parallel`
     says why). Other models get the calling thread and BLAS as it is.
     """
-    if len(model.shards()) < 2 and not model.split_batch:
+    if len(model.pieces()) < 2:
         yield Workers(1)
         return
     from threadpoolctl import threadpool_info, threadpool_limits

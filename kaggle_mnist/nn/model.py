@@ -130,35 +130,46 @@ class Sequential:
         """The gradients, split as :meth:`flat_params`."""
         return {"weights": self._grads[:self.n_weights], "others": self._grads[self.n_weights:]}
 
-    def shards(self):
-        """[(params, grads), ...]: the flat vectors cut so that the thread that computes
-        a row block of a weight gradient also updates those weights (thread ``i``
-        computes block ``i`` of every layer; see :mod:`kaggle_mnist.nn.parallel`).
-        Everything else goes to the last part. One part if no layer has blocks.
+    def pieces(self):
+        """How the flat vectors are shared out among threads: one list per thread of
+        (name, start, stop). Names start with "weights" (decayed) or are "others".
+
+        - Layers that compute in row blocks: thread ``i`` computes block ``i`` of every
+          such layer, so it also updates those rows of W; everything else goes to the
+          last thread (see :mod:`kaggle_mnist.nn.parallel`).
+        - ``split_batch``: the weights cut in two halves, the others with the second.
+        - Otherwise one thread: [[("weights", ...), ("others", ...)]].
         """
+        size, n_weights = len(self._params), self.n_weights
         owned = []  # (start, stop, thread): row block `thread` of a layer's W, in the flat vectors
         for layer in self.layers:
             if len(getattr(layer, "row_blocks", ())) > 1:
                 start, _ = self._where[id(layer), "W"]
                 width = layer.params["W"].shape[1]  # W is stored row after row
                 owned += [(start + r.start * width, start + r.stop * width, i) for i, r in enumerate(layer.row_blocks)]
+        if not owned and self.split_batch:
+            owned = [(0, n_weights // 2, 0), (n_weights // 2, n_weights, 1)]
         if not owned:
-            return [(self.flat_params(), self.flat_grads())]
+            return [[("weights", 0, n_weights), ("others", n_weights, size)]]
         last = max(thread for _, _, thread in owned)
-        pieces, done = [], 0  # weights that no block owns go to the last thread
+        cuts, done = [], 0  # weights that no block owns go to the last thread
         for start, stop, thread in sorted(owned):
             if done < start:
-                pieces.append((done, start, last))
-            pieces.append((start, stop, thread))
+                cuts.append((done, start, last))
+            cuts.append((start, stop, thread))
             done = stop
-        if done < self.n_weights:
-            pieces.append((done, self.n_weights, last))
-        pieces.append((self.n_weights, len(self._params), last))  # the "others": no weight decay
-        shards = [({}, {}) for _ in range(last + 1)]
-        for start, stop, thread in pieces:
-            name = f"weights.{start}" if start < self.n_weights else "others"
-            shards[thread][0][name], shards[thread][1][name] = self._params[start:stop], self._grads[start:stop]
-        return shards
+        if done < n_weights:
+            cuts.append((done, n_weights, last))
+        pieces = [[] for _ in range(last + 1)]
+        for start, stop, thread in cuts:
+            pieces[thread].append((f"weights.{start}", start, stop))
+        pieces[last].append(("others", n_weights, size))  # no weight decay
+        return pieces
+
+    def shards(self):
+        """[(params, grads), ...]: :meth:`pieces` as the dicts of views an optimizer updates."""
+        return [({name: self._params[a:b] for name, a, b in mine}, {name: self._grads[a:b] for name, a, b in mine})
+                for mine in self.pieces()]
 
     def set_workers(self, workers):
         """Let the layers that compute in blocks use these threads (None: the caller only)."""

@@ -6,8 +6,8 @@ and ``grads()`` (one array per parameter), or ``flat_params()`` and ``flat_grads
 may change every step (that is all a schedule does).
 
 Weight decay applies to weights only (arrays with two or more dimensions, or flat
-vectors whose name starts with "weights"), never to biases or BatchNorm's scale and shift, the common
-practice.
+vectors whose name starts with "weights"), never to biases or BatchNorm's scale and
+shift, the common practice.
 """
 
 import math

@@ -163,14 +163,8 @@ class BatchSplit:
         loss, logits = sum(r[0] for r in results) / n, np.concatenate([r[1] for r in results])
         if math.isfinite(loss):
             optimizer.begin_step()
-            self.workers.run([partial(self._update, optimizer, pieces, len(results)) for pieces in self._parts()])
+            self.workers.run([partial(self._update, optimizer, pieces, len(results)) for pieces in self.model.pieces()])
         return loss, logits
-
-    def _parts(self):
-        """Two parts of the flat vectors of about equal size: [(name, start, stop), ...] each."""
-        n_weights, size = self.model.n_weights, len(self.model._params)
-        return [[("weights.0", 0, n_weights // 2)],
-                [("weights.1", n_weights // 2, n_weights), ("others", n_weights, size)]]
 
     def _update(self, optimizer, pieces, active):
         """Sum the replicas' gradients over these pieces into the model's, then update them."""

@@ -9,7 +9,7 @@ class probabilities of its held-out fold, and those of the whole test set. Then:
 - averaging the folds' test probabilities (not their labels) gives the fold-ensemble
   prediction, a little better than any one fold's model.
 
-Each fold gets its own seed from ``numpy.random.SeedSequence(seed).spawn(k)``, so the
+Each fold gets its own seed (``seeds.child_seeds``), so the
 results do not depend on how folds are scheduled: one after another, side by side
 (``n_jobs``), or on a Dask cluster. A finished fold is saved at once, so an
 interrupted run can resume with only the missing folds.
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kaggle_mnist import presets
+from kaggle_mnist import presets, seeds
 from kaggle_mnist.errors import KaggleMnistError
 from kaggle_mnist.fileio import atomic_dir, write_json
 from kaggle_mnist.modelio import save_model
@@ -37,11 +37,6 @@ class FoldResult:
     test_proba: np.ndarray  # (n_test, n_classes)
     metrics: dict  # accuracy, log_loss, confusion_matrix, seconds, epochs
     history: dict
-
-
-def fold_seeds(seed, n_folds):
-    """One independent integer seed per fold."""
-    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n_folds)]
 
 
 def check_settings(n_folds, holdout=None, backend="loky", scheduler=None, n_jobs=1):
@@ -122,7 +117,7 @@ def cross_validate(X, y, X_test, preset, overrides=None, n_folds=5, seed=0, n_jo
     check_settings(n_folds, holdout, backend, scheduler, n_jobs)
     params = {"early_stopping": True, **presets.params(preset, **(overrides or {}))}
     splits = split(y, n_folds, seed, holdout)
-    seeds = fold_seeds(seed, len(splits))
+    fold_seeds = seeds.child_seeds(seed, len(splits))
     done = load_completed_folds(run_dir) if (resume and run_dir) else {}
     todo = [k for k in range(len(splits)) if k not in done]
     if done:
@@ -131,7 +126,7 @@ def cross_validate(X, y, X_test, preset, overrides=None, n_folds=5, seed=0, n_jo
 
     n_jobs = max(1, min(n_jobs, len(todo) or 1))
     threads = max(1, (os.cpu_count() or 1) // n_jobs)
-    jobs = (delayed(run_fold)(k, len(splits), *splits[k], X, y, X_test, preset, params, seeds[k], threads,
+    jobs = (delayed(run_fold)(k, len(splits), *splits[k], X, y, X_test, preset, params, fold_seeds[k], threads,
                               verbose if n_jobs == 1 else 0) for k in todo)
     if backend == "dask":
         client = _dask_client(scheduler)

@@ -9,6 +9,7 @@ X is used as given: no hidden rescaling. For pixels, put a
 :class:`~kaggle_mnist.pipeline.PixelScaler` in front (the presets do).
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -17,14 +18,14 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
-from kaggle_mnist import architectures
+from kaggle_mnist import architectures, seeds
+from kaggle_mnist.augment import AUGMENTERS, TTA_TRANSFORMS, make_augmenter, tta_views
 from kaggle_mnist.errors import TrainingDivergedError
 from kaggle_mnist.nn import ACTIVATIONS, SoftmaxCrossEntropy, make_optimizer, make_schedule, softmax
 from kaggle_mnist.nn.init import INITIALIZERS
 from kaggle_mnist.nn.optimizers import OPTIMIZERS
 from kaggle_mnist.nn.schedules import SCHEDULES
-from kaggle_mnist.nn.parallel import BatchSplit
-from kaggle_mnist.training import History, threads_for, train
+from kaggle_mnist.training import History, stepper, train
 
 
 class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
@@ -58,6 +59,8 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
             :mod:`kaggle_mnist.augment`), applied to each training batch.
         tta: number of extra augmented views averaged at prediction (0: none).
         dtype: "float32" (fast) or "float64".
+        engine: run training and prediction with the engine where it has a faster way
+            for the network (``kaggle_mnist/engine.py``); False: the plain textbook step.
 
     Attributes:
         model_: the trained :class:`~kaggle_mnist.nn.Sequential`.
@@ -73,7 +76,7 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
                  batch_size=128, max_epochs=20, weight_decay=0.0, dropout=0.0, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, random_state=None, verbose=0,
                  architecture="mlp", batchnorm=False, init="auto", lr_schedule="constant", warmup_epochs=0,
-                 momentum=0.9, label_smoothing=0.0, augment=None, tta=0, dtype="float32"):
+                 momentum=0.9, label_smoothing=0.0, augment=None, tta=0, dtype="float32", engine=True):
         self.hidden_sizes = hidden_sizes
         self.activation = activation
         self.optimizer = optimizer
@@ -97,6 +100,7 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
         self.augment = augment
         self.tta = tta
         self.dtype = dtype
+        self.engine = engine
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X, y):
@@ -120,13 +124,10 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
             self.classes_ = unique_labels(y) if classes is None else unique_labels(np.asarray(classes))
             if len(self.classes_) < 2:
                 raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; got 1 class")
-            seed = np.random.SeedSequence(self._seed())
-            self._rngs = dict(zip(("init", "train", "dropout"), map(np.random.default_rng, seed.spawn(3))))
+            self._seed_ = self._seed()  # the one integer every random stream comes from
+            self._streams = seeds.streams(self._seed_)
             self.model_ = architectures.build(self.architecture, X.shape[1], len(self.classes_),
-                                              self.get_params(), self._rngs["init"], dtype)
-            for layer in self.model_.layers:  # dropout draws from its own stream
-                if hasattr(layer, "rng"):
-                    layer.rng = self._rngs["dropout"]
+                                              self.get_params(), self._streams, dtype)
             self._optimizer = make_optimizer(self.optimizer, self.learning_rate, self.weight_decay, self.momentum)
             self.history_ = History()
         y_index = np.searchsorted(self.classes_, y)
@@ -138,22 +139,21 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
         X_val = y_val = None
         if self.early_stopping and reset:
             X, X_val, y_index, y_val = self._validation_split(X, y_index)
+            if len(np.unique(y_index)) < 2:
+                raise ValueError("early stopping left fewer than 2 classes to train on; "
+                                 "use more rows or a smaller validation_fraction")
         n_batches = 1 if self.batch_size is None else -(-len(X) // min(self.batch_size, len(X)))
         total = epochs * n_batches
         schedule = make_schedule(self.lr_schedule if reset else "constant", self.learning_rate, total,
                                  self.warmup_epochs * n_batches)
-        augment = None
-        if self.augment:
-            from kaggle_mnist.augment import make_augmenter
-
-            augment = make_augmenter(self.augment)
+        augment = make_augmenter(self.augment) if self.augment else None
         try:
             self.history_ = train(
                 self.model_, X, y_index, loss_fn=SoftmaxCrossEntropy(self.label_smoothing),
                 optimizer=self._optimizer, schedule=schedule, epochs=epochs, batch_size=self.batch_size,
-                rng=self._rngs["train"], X_val=X_val, y_val=y_val, early_stopping=self.early_stopping,
+                rng=self._streams.data, X_val=X_val, y_val=y_val, early_stopping=self.early_stopping,
                 patience=self.n_iter_no_change, augment=augment, verbose=self.verbose,
-                history=self.history_, first_step=self.history_.steps,
+                history=self.history_, first_step=self.history_.steps, use_engine=self.engine,
             )
         except TrainingDivergedError:
             self._set_curves()
@@ -170,7 +170,7 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
     def _validation_split(self, X, y):
         n_val = max(int(round(self.validation_fraction * len(X))), len(self.classes_))
         stratify = y if np.bincount(y).min() >= 2 and n_val < len(X) - len(self.classes_) else None
-        return train_test_split(X, y, test_size=n_val, stratify=stratify, random_state=self._seed() % 2**32)
+        return train_test_split(X, y, test_size=n_val, stratify=stratify, random_state=self._seed_ % 2**32)
 
     def _seed(self):
         if isinstance(self.random_state, numbers.Integral):
@@ -182,32 +182,54 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     def _check_params(self):
+        """Raise ValueError naming the first parameter that cannot work: all of them are
+        checked before any work, so a bad value never costs a training run."""
         def bad(name, allowed):
             return ValueError(f"{name} must be {allowed}, got {getattr(self, name)!r}")
 
+        def number(name, low=None, high=None, integer=False, low_open=False, high_open=True):
+            value = getattr(self, name)
+            kind = numbers.Integral if integer else numbers.Real
+            ok = isinstance(value, kind) and not isinstance(value, bool) and math.isfinite(value)
+            ok = ok and (low is None or (value > low if low_open else value >= low))
+            ok = ok and (high is None or (value < high if high_open else value <= high))
+            if not ok:
+                lo, hi = "(" if low_open else "[", ")" if high_open else "]"
+                span = f"{lo}{low if low is not None else '-inf'}, {high if high is not None else 'inf'}{hi}"
+                raise bad(name, f"{'an integer' if integer else 'a number'} in {span}")
+
         if not isinstance(self.hidden_sizes, (tuple, list)) or not all(
-                isinstance(h, numbers.Integral) and h > 0 for h in self.hidden_sizes):
+                isinstance(h, numbers.Integral) and not isinstance(h, bool) and h > 0 for h in self.hidden_sizes):
             raise bad("hidden_sizes", "a tuple of positive integers")
         choices = {"activation": ACTIVATIONS, "optimizer": OPTIMIZERS, "lr_schedule": SCHEDULES,
                    "init": [*INITIALIZERS, "auto"], "architecture": architectures.ARCHITECTURES,
                    "dtype": ["float32", "float64"]}
         for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
+            if not isinstance(getattr(self, name), str) or getattr(self, name) not in allowed:
                 raise bad(name, f"one of {sorted(allowed)}")
-        if not (isinstance(self.learning_rate, numbers.Real) and self.learning_rate > 0):
-            raise bad("learning_rate", "a positive number")
-        if self.batch_size is not None and not (isinstance(self.batch_size, numbers.Integral) and self.batch_size > 0):
-            raise bad("batch_size", "a positive integer or None")
-        if not (isinstance(self.max_epochs, numbers.Integral) and self.max_epochs > 0):
-            raise bad("max_epochs", "a positive integer")
-        if not 0 <= self.dropout < 1:
-            raise bad("dropout", "in [0, 1)")
-        if not 0 < self.validation_fraction < 1:
-            raise bad("validation_fraction", "in (0, 1)")
-        if self.weight_decay < 0:
-            raise bad("weight_decay", "non-negative")
-        if not 0 <= self.label_smoothing < 1:
-            raise bad("label_smoothing", "in [0, 1)")
+        if self.augment is not None and (not isinstance(self.augment, str) or self.augment not in AUGMENTERS):
+            raise bad("augment", f"None or one of {sorted(AUGMENTERS)}")
+        for name in ("early_stopping", "batchnorm", "engine"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise bad(name, "True or False")
+        number("learning_rate", 0, low_open=True, high=None)
+        if self.batch_size is not None:
+            number("batch_size", 1, integer=True)
+        number("max_epochs", 1, integer=True)
+        number("weight_decay", 0)
+        number("dropout", 0, 1)
+        number("validation_fraction", 0, 1, low_open=True)
+        number("n_iter_no_change", 1, integer=True)
+        number("warmup_epochs", 0, integer=True)
+        number("momentum", 0, 1)
+        number("label_smoothing", 0, 1)
+        number("tta", 0, len(TTA_TRANSFORMS), integer=True, high_open=False)
+        number("verbose", 0, integer=True)
+        if isinstance(self.random_state, numbers.Integral) and not isinstance(self.random_state, bool):
+            number("random_state", 0, seeds.MAX_SEED, integer=True, high_open=False)
+        elif not (self.random_state is None
+                  or isinstance(self.random_state, (np.random.Generator, np.random.RandomState))):
+            raise bad("random_state", f"None, an integer in [0, {seeds.MAX_SEED}] or a NumPy generator")
 
     # ------------------------------------------------------------------ predicting
     def predict_proba(self, X):
@@ -222,8 +244,6 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
         logits = self._logits(X)
         proba = softmax(logits.astype(np.float64))
         if self.tta:
-            from kaggle_mnist.augment import tta_views
-
             for view in tta_views(X, self.tta):
                 proba += softmax(self._logits(view).astype(np.float64))
             proba /= self.tta + 1
@@ -231,11 +251,10 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
 
     def _logits(self, X, batch_size=256):
         # Small batches bound memory: a convolution's patch matrix for 256 float64 images
-        # is 320 MB; for 1,024 it was 1.3 GB (3.6 GB peak in predict.py). The threads
-        # share the work as in training (nn/parallel.py).
-        with threads_for(self.model_) as workers:
-            forward = BatchSplit(self.model_, None, workers).forward if self.model_.split_batch else self.model_.forward
-            return np.concatenate([forward(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
+        # is 320 MB; for 1,024 it was 1.3 GB (3.6 GB peak in predict.py). The engine
+        # shares the work out as in training (engine.py).
+        with stepper(self.model_, use_engine=self.engine) as runner:
+            return np.concatenate([runner.predict(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
 
     def predict(self, X):
         """The most probable label for each row: (n_samples,)."""

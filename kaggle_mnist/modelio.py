@@ -73,7 +73,7 @@ def save_model(model, path, preset=None, extra=None, force=False):
 
 def load_model(path):
     """Load a model saved by :func:`save_model`; returns (model, metadata dict)."""
-    from kaggle_mnist import architectures
+    from kaggle_mnist import architectures, seeds
     from kaggle_mnist.estimator import NumpyNetClassifier
     from kaggle_mnist.pipeline import PixelScaler, make_pipeline
     from kaggle_mnist.training import History
@@ -109,9 +109,9 @@ def load_model(path):
         raise ModelFileError(f"{path / 'model.json'}: bad parameters ({e})") from None
     net.classes_ = np.array(meta["classes"])
     net.n_features_in_ = meta["n_features_in"]
-    rng = np.random.default_rng(0)  # the weights are overwritten; only the shapes matter
+    streams = seeds.streams(0)  # the weights are overwritten; only the shapes matter
     net.model_ = architectures.build(net.architecture, net.n_features_in_, len(net.classes_), net.get_params(),
-                                     rng, np.dtype(net.dtype))
+                                     streams, np.dtype(net.dtype))
     try:
         net.model_.load_state_dict(state)
     except ValueError as e:

@@ -7,8 +7,9 @@ step, and keeps the record. One epoch:
    set (full-batch descent);
 2. per batch: gather its rows (copying 128 rows costs a few microseconds; a shuffled
    copy of the whole set each epoch cost ten times more per batch), optionally
-   augment, set the learning rate from the schedule, forward, loss, backward, and
-   the optimizer's update (on two threads for an MLP: see ``nn/parallel.py``);
+   augment, set the learning rate from the schedule, and take a step: forward, loss,
+   backward, the optimizer's update (:class:`PlainStep`; the engine, ``engine.py``,
+   takes the same step faster);
 3. optionally score the validation data; with early stopping, remember the best
    weights (highest validation accuracy, ties broken by the lower loss) and stop after
    ``patience`` epochs without improvement. Accuracy, not loss, decides: with label
@@ -24,13 +25,11 @@ import math
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from functools import partial
 
 import numpy as np
 
 from kaggle_mnist.errors import TrainingDivergedError
 from kaggle_mnist.nn.losses import log_softmax
-from kaggle_mnist.nn.parallel import BatchSplit, Workers
 from kaggle_mnist.progress import Progress
 
 
@@ -55,7 +54,7 @@ class History:
 
 def evaluate(model, X, y, batch_size=2048, forward=None):
     """Mean cross-entropy and accuracy of ``model`` on (X, y), in inference mode
-    (``forward``: another way to run the model, e.g. ``BatchSplit.forward``)."""
+    (``forward``: another way to run the model, e.g. the engine's ``predict``)."""
     forward = forward or model.forward
     total_loss, correct = 0.0, 0
     for i in range(0, len(X), batch_size):
@@ -66,57 +65,46 @@ def evaluate(model, X, y, batch_size=2048, forward=None):
     return total_loss / len(X), correct / len(X)
 
 
-def dropout_rng(model):
-    """The generator the model's Dropout layers draw from, or None."""
-    return next((layer.rng for layer in model.layers if getattr(layer, "rng", None) is not None), None)
+class PlainStep:
+    """The textbook training step, and the reference the engine is tested against.
 
-
-@contextmanager
-def threads_for(model):
-    """Workers for a model with layers that compute in row blocks (an MLP's large
-    Dense layers; see ``architectures.BLOCKS_FROM``) or trained on split batches (the
-    LeNet-like CNN).
-
-    Two threads where BLAS may use two cores (it may not in a worker of a parallel
-    cross-validation, which sets BLAS to one thread per fold), with BLAS itself kept on
-    one thread meanwhile: the threads own the blocks, not BLAS (:mod:`nn.parallel`
-    says why). Other models get the calling thread and BLAS as it is.
+    ``step(xb, yb) -> (loss, logits)``: forward, loss, backward, optimizer update; a
+    loss that is not finite skips the update. ``predict(x) -> logits`` in inference
+    mode. The engine (``kaggle_mnist/engine.py``) offers the same two methods, faster.
     """
-    if len(model.pieces()) < 2:
-        yield Workers(1)
-        return
-    from threadpoolctl import threadpool_info, threadpool_limits
 
-    cores = min((lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"), default=1)
-    with threadpool_limits(1, user_api="blas"), Workers(min(cores, 2)) as workers:
-        model.set_workers(workers)
-        try:
-            yield workers
-        finally:
-            model.set_workers(None)
+    def __init__(self, model, loss_fn=None, optimizer=None):
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+
+    def step(self, xb, yb):
+        logits = self.model.forward(xb, training=True)  # (N, K)
+        loss = self.loss_fn.forward(logits, yb)
+        if math.isfinite(loss):
+            self.model.backward(self.loss_fn.backward())
+            self.optimizer.step(self.model.params(), self.model.grads())
+        return loss, logits
+
+    def predict(self, x):
+        return self.model.forward(x)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
 
 
-def train_step(model, xb, yb, loss_fn, optimizer, workers, shards, split=None):
-    """One step on a batch: forward, loss, backward, update. Returns (loss, logits).
+def stepper(model, loss_fn=None, optimizer=None, use_engine=True):
+    """The engine for ``model`` when it has a way to run it faster, else the plain step."""
+    from kaggle_mnist import engine
 
-    Each thread of ``workers`` updates its part of the parameters (``shards``, from
-    ``model.shards()``), right after its share of the backward pass; with a
-    :class:`BatchSplit`, each thread takes half the batch instead. A loss that is not
-    finite skips the update.
-    """
-    if split is not None:
-        return split.step(xb, yb, optimizer)
-    logits = model.forward(xb, training=True)
-    loss = loss_fn.forward(logits, yb)
-    if math.isfinite(loss):
-        optimizer.begin_step()
-        updates = [partial(optimizer.update, params, grads) for params, grads in shards]
-        model.backward(loss_fn.backward(), then=updates, workers=workers)
-    return loss, logits
+    fast = engine.make(model, loss_fn, optimizer) if use_engine else None
+    return fast or PlainStep(model, loss_fn, optimizer)
 
 
 def train(model, X, y, *, loss_fn, optimizer, schedule, epochs, batch_size, rng, X_val=None, y_val=None,
-          early_stopping=False, patience=10, augment=None, verbose=0, prefix="", history=None, first_step=0):
+          early_stopping=False, patience=10, augment=None, verbose=0, prefix="", history=None, first_step=0,
+          use_engine=True):
     """Train ``model`` in place on X (N, ...) and y (N,) integer labels.
 
     Args:
@@ -125,6 +113,8 @@ def train(model, X, y, *, loss_fn, optimizer, schedule, epochs, batch_size, rng,
         augment: optional ``augment(xb, rng) -> xb`` applied to each training batch.
         history: a History to extend (for ``partial_fit``); ``first_step`` numbers
             the steps for the schedule across calls.
+        use_engine: run the steps with the engine where it has a faster way
+            (``kaggle_mnist/engine.py``); False: the plain step, always.
 
     Returns:
         The History; the model holds the best weights if ``early_stopping``.
@@ -134,11 +124,9 @@ def train(model, X, y, *, loss_fn, optimizer, schedule, epochs, batch_size, rng,
     bs = n if batch_size is None else min(batch_size, n)
     n_batches = math.ceil(n / bs)
     progress = Progress(epochs, n_batches, verbose, prefix)
-    shards = model.shards()  # what each thread updates
     step = first_step
     best, best_state, waited = (-math.inf, -math.inf), None, 0  # (val accuracy, -val loss)
-    with threads_for(model) as workers:
-        split = BatchSplit(model, loss_fn, workers, dropout_rng(model)) if model.split_batch else None
+    with stepper(model, loss_fn, optimizer, use_engine) as runner:
         try:
             for epoch in range(epochs):
                 start = time.perf_counter()
@@ -154,7 +142,7 @@ def train(model, X, y, *, loss_fn, optimizer, schedule, epochs, batch_size, rng,
                     if augment is not None:
                         xb = augment(xb, rng)
                     optimizer.lr = float(schedule(step))
-                    loss, logits = train_step(model, xb, yb, loss_fn, optimizer, workers, shards, split)
+                    loss, logits = runner.step(xb, yb)
                     if not math.isfinite(loss):
                         model.load_state_dict(last_good)
                         raise TrainingDivergedError(
@@ -170,7 +158,7 @@ def train(model, X, y, *, loss_fn, optimizer, schedule, epochs, batch_size, rng,
                 history.accuracy.append(correct / n)
                 history.lr.append(float(optimizer.lr))
                 if X_val is not None:
-                    val_loss, val_acc = evaluate(model, X_val, y_val, forward=split and split.forward)
+                    val_loss, val_acc = evaluate(model, X_val, y_val, forward=runner.predict)
                     history.val_loss.append(val_loss)
                     history.val_accuracy.append(val_acc)
                 history.seconds.append(time.perf_counter() - start)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from conftest import blob_digits
-from kaggle_mnist import cv
+from kaggle_mnist import cv, seeds
 from kaggle_mnist.paths import ROOT
 from kaggle_mnist.submission import find_problems
 
@@ -28,7 +28,7 @@ def test_folds_are_stratified_disjoint_and_cover_every_row():
     for train, v in splits:
         assert not set(train) & set(v)
         assert np.bincount(y[v]).tolist() == [6] * 10  # 30 of each class / 5 folds
-    assert len(set(cv.fold_seeds(0, 5))) == 5 and cv.fold_seeds(0, 5) == cv.fold_seeds(0, 5)
+    assert len(set(seeds.child_seeds(0, 5))) == 5 and seeds.child_seeds(0, 5) == seeds.child_seeds(0, 5)
 
 
 def test_cross_validate_script_end_to_end(tmp_path, kaggle_dir):

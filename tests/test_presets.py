@@ -26,7 +26,14 @@ def test_seed_presets_are_the_tutorials():
     assert two["hidden_sizes"] == (10,) and two["batch_size"] is None and two["max_epochs"] == 500
     assert two["init"] == "uniform" and two["optimizer"] == "sgd" and two["learning_rate"] == 0.1
     assert presets.params("seed-3layer")["activation"] == "sigmoid"
-    assert presets.params("cnn-ensemble")["tta"] > 0 and presets.params("cnn")["architecture"] == "lenet"
+    assert presets.params("seed-3layer")["hidden_sizes"] == (64, 64)
+
+
+def test_presets_are_named_after_their_architecture():
+    for name, params in presets.PRESETS.items():
+        architecture = params.get("architecture", "mlp")
+        assert name.split("-")[0] in (architecture, "seed", "fast"), name
+    assert presets.PRESETS["lenet-tta"] == {**presets.PRESETS["lenet"], "tta": 4}
 
 
 def test_unknown_preset_and_bad_override():

@@ -2,9 +2,9 @@
 
 Layers (``layers``, ``conv``), the fused softmax cross-entropy (``losses``),
 initialisers (``init``), optimizers (``optimizers``), learning-rate schedules
-(``schedules``), the ``Sequential`` model (``model``), the two threads that share an
-MLP's work in training (``parallel``) and finite-difference gradient checks
-(``gradcheck``).
+(``schedules``), the ``Sequential`` model (``model``) and finite-difference gradient
+checks (``gradcheck``). Everything here is the plain maths; what makes training fast
+on two cores lives apart, in ``kaggle_mnist/engine.py``.
 """
 
 from kaggle_mnist.nn.layers import (

@@ -13,15 +13,13 @@ A layer whose ``need_dx`` is False (the network's first) returns None from backw
 the gradient with respect to the input images is never used, and for the first Dense
 layer it would cost a third of the whole backward pass.
 
-Shapes: ``N`` samples; ``D`` features for dense data; ``(N, C, H, W)`` for images.
+Shapes: ``N`` samples; ``D`` features for dense data; ``(N, H, W, C)`` for images
+(channels last: see ``conv.py``).
 """
-
-from functools import partial
 
 import numpy as np
 
 from kaggle_mnist.nn.init import initialize
-from kaggle_mnist.nn.parallel import SERIAL
 
 
 class Layer:
@@ -48,13 +46,14 @@ class Dense(Layer):
 
     x: (N, D_in) -> out: (N, D_out); W: (D_in, D_out), b: (D_out,).
 
-    ``blocks=2`` computes the product in two blocks of rows of W,
-    ``x[:, :k] @ W[:k] + x[:, k:] @ W[k:]``, so that in training each block can have
-    a thread of its own (``workers``; see :mod:`kaggle_mnist.nn.parallel`). It is the
-    same product, rounded a little differently, whatever the number of threads.
+    Backward, for ``dout`` = d loss / d out (N, D_out):
+
+        dW = x.T @ dout        (D_in, N) @ (N, D_out): every sample's outer product, summed
+        db = dout summed over the samples
+        dx = dout @ W.T        (N, D_out) @ (D_out, D_in): what the layer below receives
     """
 
-    def __init__(self, n_in, n_out, rng, init="he", dtype=np.float32, blocks=1):
+    def __init__(self, n_in, n_out, rng, init="he", dtype=np.float32):
         super().__init__()
         self.params["W"] = initialize(init, rng, (n_in, n_out), n_in, n_out, dtype)
         if init == "uniform":  # the tutorial draws its biases too
@@ -62,44 +61,21 @@ class Dense(Layer):
         else:
             self.params["b"] = np.zeros(n_out, dtype=dtype)
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        bounds = [n_in * i // blocks for i in range(blocks + 1)]
-        self.row_blocks = [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
-        self.workers = None  # None: the calling thread computes every block
-
-    def _run(self, tasks):
-        return (self.workers or SERIAL).run(tasks)
 
     def forward(self, x, training=False):
-        self.x = x
-        W = self.params["W"]
-        parts = self._run([partial(np.matmul, x[:, rows], W[rows]) for rows in self.row_blocks])
-        out = parts[0]
-        for part in parts[1:]:
-            out += part
-        out += self.params["b"]
-        return out
+        self.x = x  # kept for dW
+        return x @ self.params["W"] + self.params["b"]
 
-    def backward(self, dout, then=None):
-        """``then``: optional tasks, one per block, each run on the block's thread
-        right after it (``Sequential.backward`` passes the optimizer's updates)."""
-        W, dW = self.params["W"], self.grads["W"]
-        dx = np.empty((len(dout), len(W)), np.result_type(dout, W)) if self.need_dx else None
+    def backward(self, dout):
+        # written into the arrays in ``grads``, not replacing them (they are the same
+        # arrays from step to step: the optimizer keeps them by name)
+        np.matmul(self.x.T, dout, out=self.grads["W"])
         np.sum(dout, axis=0, out=self.grads["b"])
-
-        def block(rows, then=None):  # these rows of dW, and the columns of dx that go with them
-            np.matmul(self.x[:, rows].T, dout, out=dW[rows])  # (D_rows, N) @ (N, D_out)
-            if dx is not None:
-                np.matmul(dout, W[rows].T, out=dx[:, rows])  # (N, D_out) @ (D_out, D_rows)
-            if then is not None:
-                then()
-
-        self._run([partial(block, rows, task) for rows, task in zip(self.row_blocks, then or [None] * len(self.row_blocks))])
-        return dx
+        return dout @ self.params["W"].T if self.need_dx else None
 
     def __repr__(self):
         n_in, n_out = self.params["W"].shape
-        blocks = f", blocks={len(self.row_blocks)}" if len(self.row_blocks) > 1 else ""
-        return f"Dense({n_in}, {n_out}{blocks})"
+        return f"Dense({n_in}, {n_out})"
 
 
 class ReLU(Layer):
@@ -186,10 +162,10 @@ class Dropout(Layer):
 
 
 class BatchNorm(Layer):
-    """Batch normalisation over features (N, D) or the channels of images.
+    """Batch normalisation over features (N, D) or the channels of images (N, H, W, C).
 
-    ``channel_axis``: 1 for (N, D) and NCHW images, -1 for NHWC images (the
-    convolution layers' layout). Statistics are taken over every other axis.
+    ``channel_axis``: the axis of the features, 1 for (N, D) and -1 for images (the
+    convolution layers' channels-last layout). Statistics are taken over every other axis.
 
     Training: normalise with the batch's mean and variance, then scale by ``gamma``
     and shift by ``beta``; keep exponential running averages of the statistics.
@@ -222,20 +198,24 @@ class BatchNorm(Layer):
             self.buffers["running_var"] += (1 - m) * var
         else:
             mean, var = self.buffers["running_mean"], self.buffers["running_var"]
+        self.batch_statistics = training  # backward differs: see there
         self.inv_std = (1 / np.sqrt(var + self.eps)).astype(x.dtype)
         self.x_hat = (x - mean.reshape(shape)) * self.inv_std.reshape(shape)
         return self.x_hat * self.params["gamma"].reshape(shape) + self.params["beta"].reshape(shape)
 
     def backward(self, dout):
         axes, shape = self._axes_and_shape(dout)
-        m = dout.size // dout.shape[1]  # values per feature
+        m = dout.size // self.params["gamma"].size  # values averaged per feature
         self.grads["gamma"][...] = (dout * self.x_hat).sum(axis=axes)
         self.grads["beta"][...] = dout.sum(axis=axes)
         if not self.need_dx:
             return None
-        # d loss / d x for x_hat = (x - mean) / std with the batch's own mean and std:
-        # dx = gamma / std * (dout - mean(dout) - x_hat * mean(dout * x_hat))
         scale = (self.params["gamma"] * self.inv_std).reshape(shape)
+        if not self.batch_statistics:  # fixed mean and std: an affine map of x
+            return scale * dout
+        # d loss / d x for x_hat = (x - mean) / std with the batch's own mean and std,
+        # which depend on x too:
+        # dx = gamma / std * (dout - mean(dout) - x_hat * mean(dout * x_hat))
         return scale * (
             dout
             - (self.grads["beta"] / m).reshape(shape)
@@ -247,7 +227,7 @@ class BatchNorm(Layer):
 
 
 class Flatten(Layer):
-    """(N, C, H, W) -> (N, C*H*W)."""
+    """(N, H, W, C) -> (N, H*W*C)."""
 
     def forward(self, x, training=False):
         self.shape = x.shape

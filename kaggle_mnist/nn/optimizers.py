@@ -1,13 +1,13 @@
 """Optimizers: update parameters in place, by name, keeping their own state per name.
 
-``step(params, grads)`` takes two dicts with the same keys: ``Sequential.params()``
-and ``grads()`` (one array per parameter), or ``flat_params()`` and ``flat_grads()``
-(two flat vectors, the fast way). The learning rate is an attribute the training loop
-may change every step (that is all a schedule does).
+``step(params, grads)`` takes two dicts with the same keys, ``Sequential.params()``
+and ``Sequential.grads()``, and updates each parameter array in place. The learning
+rate is an attribute the training loop may change every step (that is all a schedule
+does).
 
-Weight decay applies to weights only (arrays with two or more dimensions, or flat
-vectors whose name starts with "weights"), never to biases or BatchNorm's scale and
-shift, the common practice.
+Weight decay applies to weights only (arrays with two or more dimensions, or arrays
+whose name starts with "weights"), never to biases or BatchNorm's scale and shift,
+the common practice.
 """
 
 import math
@@ -37,31 +37,31 @@ def flush_tiny(a):
 
 
 class Optimizer:
-    """Base class. A step is ``begin_step()`` (once) then ``update(params, grads)``,
-    which may be called on several disjoint parts of the parameters, from several
-    threads at once (the training loop does so: see :mod:`kaggle_mnist.nn.parallel`)."""
+    """Base class: ``step`` counts the step, then ``update`` changes every parameter.
+
+    Each parameter's update depends only on its own gradient and state, so ``update``
+    may also be given the parameters part by part (the engine does: ``engine.py``).
+    """
 
     def __init__(self, lr):
         self.lr = float(lr)
         self.state = {}  # parameter name -> dict of arrays
-        self.t = 0  # steps begun
+        self.t = 0  # steps taken
 
     def step(self, params, grads):
-        """One update of every parameter in ``params``."""
-        self.begin_step()
+        """One update of every parameter in ``params`` (the same keys as ``grads``)."""
+        self.t += 1
         self.update(params, grads)
 
-    def begin_step(self):
-        if self.t and self.t % FLUSH_EVERY == 0:  # after every FLUSH_EVERY-th update
-            for state in self.state.values():
+    def update(self, params, grads):
+        """Update ``params`` in place as step number ``self.t``."""
+        for name, p in params.items():
+            state = self.state.setdefault(name, {})
+            self.update_one(name, p, grads[name], state)
+            if self.t % FLUSH_EVERY == 0:
                 for key, a in state.items():
                     if key != "tmp":
                         flush_tiny(a)
-        self.t += 1
-
-    def update(self, params, grads):
-        for name, p in params.items():
-            self.update_one(name, p, grads[name], self.state.setdefault(name, {}))
 
     def update_one(self, name, p, g, state):
         raise NotImplementedError
@@ -122,39 +122,40 @@ class Adam(Optimizer):
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
         self.weight_decay = float(weight_decay)
 
-    def begin_step(self):
-        super().begin_step()
+    def scales(self):
+        """(step, eps): Adam's constants for step ``t``, folded for the update below.
+
+        p -= lr/(1-b1^t) * (1-b1) M / (sqrt((1-b2) V / (1-b2^t)) + eps)
+           = step * M / (sqrt(V) + eps / root),  root = sqrt((1-b2) / (1-b2^t))
+
+        Python floats, not NumPy's: under NumPy 2's promotion rules a float64 scalar
+        turns each float32 pass into a float64 loop with casts, 1.5x slower.
+        """
         b1, b2 = self.beta1, self.beta2
-        # p -= lr/(1-b1^t) * (1-b1) M / (sqrt((1-b2) V / (1-b2^t)) + eps)
-        #    = step * M / (sqrt(V) + eps'),  with
         root = math.sqrt((1 - b2) / (1 - b2**self.t))
-        self._step = self.lr * (1 - b1) / (1 - b1**self.t) / root
-        self._eps = self.eps / root
-        # (Python floats, not NumPy's: under NumPy 2's promotion rules a float64 scalar
-        # turns each float32 pass into a float64 loop with casts, 1.5x slower.)
+        return self.lr * (1 - b1) / (1 - b1**self.t) / root, self.eps / root
 
     def update_one(self, name, p, g, state):
         if not state:
             state.update(M=np.zeros_like(p), V=np.zeros_like(p), tmp=np.empty_like(p))
+        M, V, tmp = state["M"], state["V"], state["tmp"]
+        step, eps = self.scales()
         decay = self.weight_decay if decays(name, p) else 0.0
-        self.update_arrays(p, g, state["M"], state["V"], state["tmp"], decay, self._step, self._eps)
-
-    def update_arrays(self, p, g, M, V, tmp, decay, step, eps):
-        """The update itself, on (a slice of) one parameter."""
         if decay and self.decoupled:
             p *= 1 - self.lr * decay
         elif decay:
             g = g + decay * p
+        # In place, with one scratch array: no new arrays allocated step after step.
         M *= self.beta1
-        M += g
+        M += g  # M = b1 M + g
         V *= self.beta2
         np.multiply(g, g, out=tmp)
-        V += tmp
+        V += tmp  # V = b2 V + g^2
         np.sqrt(V, out=tmp)
         tmp += eps
         np.divide(M, tmp, out=tmp)
         tmp *= step
-        p -= tmp
+        p -= tmp  # p -= step * M / (sqrt(V) + eps)
 
 
 class AdamW(Adam):

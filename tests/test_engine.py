@@ -1,0 +1,165 @@
+"""The engine (kaggle_mnist/engine.py) against the plain step: the same numbers, on one
+thread or two, and a thread hand-off that a signal cannot break."""
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+from conftest import blob_digits
+
+from kaggle_mnist import architectures, engine, seeds
+from kaggle_mnist.estimator import NumpyNetClassifier
+from kaggle_mnist.nn import (
+    SGD, Adam, AdamW, BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Reshape, Sequential,
+    SoftmaxCrossEntropy,
+)
+from kaggle_mnist.training import PlainStep, stepper
+
+
+# ------------------------------------------------------------------ Workers
+def test_workers_run_each_index_on_its_own_thread_and_return_in_order():
+    workers = engine.Workers(2)
+    try:
+        results = workers.run([lambda i=i: (i, threading.get_ident()) for i in range(4)])
+    finally:
+        workers.close()
+    assert [i for i, _ in results] == [0, 1, 2, 3]
+    idents = [ident for _, ident in results]
+    assert idents[0] == idents[2] == threading.get_ident()  # thread 0 is the caller
+    assert idents[1] == idents[3] != idents[0]
+
+
+def test_workers_raise_a_helpers_error_after_waiting_for_all():
+    done = []
+
+    def slow():
+        time.sleep(0.05)
+        done.append("caller")
+
+    def fail():
+        raise ValueError("in the helper")
+
+    workers = engine.Workers(2)
+    with pytest.raises(ValueError, match="in the helper"):
+        workers.run([slow, fail])
+    assert done == ["caller"]
+    assert workers.run([lambda: 1, lambda: 2]) == [1, 2]  # still usable: nothing was lost
+    workers.close()
+    assert not any(t.name.startswith("kaggle-mnist-engine") for t in threading.enumerate())
+
+
+def test_a_signal_during_a_step_waits_for_both_threads_then_arrives():
+    """SIGINT sent while the helper works is held until the hand-off is complete, then
+    raised in the caller; the pool is intact afterwards."""
+    finished = []
+
+    def helper():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the caller must not stop waiting for this
+        finished.append("helper")
+        return "h"
+
+    workers = engine.Workers(2)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            workers.run([lambda: finished.append("caller"), helper])
+        assert sorted(finished) == ["caller", "helper"]
+        for _ in range(50):
+            assert workers.run([lambda: 0, lambda: 1]) == [0, 1]
+    finally:
+        workers.close()
+
+
+# ------------------------------------------------------------------ the strategies against the plain step
+def mlp(dtype=np.float64, dropout=0.0, seed=1):
+    params = dict(hidden_sizes=(40, 24), activation="relu", init="he", batchnorm=False, dropout=dropout)
+    return architectures.build("mlp", 30, 5, params, seeds.streams(seed), dtype)
+
+
+def small_cnn(dtype=np.float64, dropout=0.0, seed=1):
+    rng = seeds.streams(seed)
+    layers = [Reshape((6, 6, 1)), Conv2D(1, 3, 3, rng.init, padding=1, dtype=dtype), MaxPool2D(2), ReLU(), Flatten()]
+    layers += [Dropout(dropout, rng.dropout)] if dropout else []
+    return Sequential(layers + [Dense(27, 5, rng.init, dtype=dtype)])
+
+
+def run_steps(runner_for, net, optimizer, batches):
+    losses = []
+    with runner_for(net, SoftmaxCrossEntropy(0.1), optimizer) as runner:
+        for x, y in batches:
+            losses.append(runner.step(x, y)[0])
+        logits = runner.predict(batches[0][0])
+    return losses, logits
+
+
+def batches(n_features, sizes, seed=0):
+    rng = np.random.default_rng(seed)
+    return [(rng.normal(size=(n, n_features)), rng.integers(0, 5, n)) for n in sizes]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("sizes", [[8, 7, 8], [1, 8]], ids=["odd-batch", "one-row"])
+def test_split_batches_take_the_plain_steps(threads, sizes):
+    data = batches(36, sizes)
+    plain_net, fast_net = small_cnn(), small_cnn()
+    expected_losses, expected_logits = run_steps(PlainStep, plain_net, Adam(0.01, weight_decay=0.1), data)
+    losses, logits = run_steps(lambda *a: engine.SplitBatch(*a, threads=threads), fast_net,
+                               Adam(0.01, weight_decay=0.1), data)
+    np.testing.assert_allclose(losses, expected_losses, rtol=1e-12)
+    np.testing.assert_allclose(logits, expected_logits, rtol=1e-10)
+    for name, p in plain_net.params().items():
+        np.testing.assert_allclose(fast_net.params()[name], p, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+def test_engine_parameters_are_views_of_one_flat_vector():
+    net = mlp()
+    before = {k: v.copy() for k, v in net.params().items()}
+    flat = engine.Flat(net)
+    for name, p in net.params().items():
+        assert np.shares_memory(p, flat.params) and np.array_equal(p, before[name]), name
+        assert np.shares_memory(net.grads()[name], flat.grads), name
+    assert flat.n_weights == sum(p.size for p in net.params().values() if p.ndim == 2)
+    covered = sorted((a, b) for thread in flat.halves() for _, a, b in thread)
+    assert covered[0][0] == 0 and covered[-1][1] == flat.params.size
+    assert all(b0 == a1 for (_, b0), (a1, _) in zip(covered, covered[1:]))  # no gap, no overlap
+    assert all(name.startswith("weights") == (b <= flat.n_weights) for thread in flat.halves()
+               for name, _, b in thread)
+
+
+def test_make_chooses_by_architecture():
+    assert engine.make(mlp()) is None  # measured: the plain step is the fastest for an MLP
+    assert isinstance(engine.make(small_cnn()), engine.SplitBatch)
+    assert engine.make(Sequential([Dense(3, 2, np.random.default_rng(0))])) is None  # nothing to gain
+    with_batchnorm = Sequential([Reshape((6, 6, 1)), Conv2D(1, 3, 3, np.random.default_rng(0)),
+                                 BatchNorm(3, channel_axis=-1), Flatten(), Dense(48, 5, np.random.default_rng(0))])
+    assert engine.make(with_batchnorm) is None  # two halves would each update the statistics
+    assert isinstance(stepper(with_batchnorm), PlainStep)
+    assert isinstance(stepper(mlp(), use_engine=False), PlainStep)
+
+
+# ------------------------------------------------------------------ whole runs: one thread or two
+def test_training_gives_the_same_model_on_one_thread_or_two(monkeypatch):
+    X, y = blob_digits(160)
+    made = []
+    real_make = engine.make
+
+    def fit(threads):
+        monkeypatch.setattr(engine, "make", lambda *a: made.append(real_make(*a, threads=threads)) or made[-1])
+        return NumpyNetClassifier(architecture="lenet", hidden_sizes=(16,), max_epochs=2, batch_size=32,
+                                  dropout=0.3, random_state=0).fit(X / 255, y)
+
+    one, two = fit(1), fit(2)
+    assert [m.threads for m in made if m is not None and m.optimizer is not None] == [1, 2]
+    for name, p in two.model_.params().items():
+        assert np.array_equal(one.model_.params()[name], p), name
+
+
+def test_dropout_replicas_draw_from_their_own_children_of_the_layers_generator():
+    net = small_cnn(dropout=0.5)
+    split = engine.SplitBatch(net, SoftmaxCrossEntropy(), Adam(), threads=1)
+    rngs = [r.layers[5].rng for r in split.replicas]
+    assert rngs[0] is not rngs[1] and all(r is not net.layers[5].rng for r in rngs)
+    assert rngs[0].random() != rngs[1].random()

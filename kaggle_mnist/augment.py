@@ -31,35 +31,68 @@ def affine_matrices(angle_deg, scale, shift_x, shift_y):
     return np.concatenate([A, t[:, :, None]], axis=2)
 
 
+_YS, _XS = np.mgrid[0:SIDE, 0:SIDE]
+_GRID = np.stack([_XS.ravel(), _YS.ravel(), np.ones(SIDE * SIDE)]).astype(np.float32)  # (3, 784): x, y, 1
+_PAD = SIDE + 3  # padded images: one column (row) of zeros before, two after
+
+
 def warp(images, matrices):
     """Apply inverse-mapping affine ``matrices`` (N, 2, 3) to ``images`` (N, 784).
 
     Returns (N, 784) in the images' dtype; bilinear interpolation, zero outside.
+
+    Each output pixel reads the four pixels around its source point (x, y):
+    ``top = p00 + wx (p01 - p00)``, ``bottom = p10 + wx (p11 - p10)``,
+    ``out = top + wy (bottom - top)``. The images are padded with a border of zeros
+    so that every neighbour of a point inside the image (or within a pixel of it) is a
+    valid index into one flat array; points further out are moved onto the border,
+    where all four neighbours are zero.
     """
     n = len(images)
-    ys, xs = np.mgrid[0:SIDE, 0:SIDE]
-    grid = np.stack([xs.ravel(), ys.ravel(), np.ones(SIDE * SIDE)]).astype(np.float32)  # (3, 784)
-    src = matrices.astype(np.float32) @ grid  # (N, 2, 784): x and y to sample from
-    x0 = np.floor(src[:, 0])
-    y0 = np.floor(src[:, 1])
-    wx = src[:, 0] - x0
-    wy = src[:, 1] - y0
-    # Pad by one pixel of background so that every neighbour index is valid.
-    padded = np.zeros((n, SIDE + 2, SIDE + 2), dtype=images.dtype)
-    padded[:, 1:-1, 1:-1] = images.reshape(n, SIDE, SIDE)
-    flat = padded.reshape(n, -1)
-    xi = np.clip(x0, -1, SIDE).astype(np.intp) + 1  # (N, 784), in 0..SIDE+1
-    yi = np.clip(y0, -1, SIDE).astype(np.intp) + 1
-    xj = np.minimum(xi + 1, SIDE + 1)
-    yj = np.minimum(yi + 1, SIDE + 1)
-    inside_x = (x0 >= -1) & (x0 <= SIDE - 1)  # the pair (x0, x0+1) touches the image
-    inside_y = (y0 >= -1) & (y0 <= SIDE - 1)
-    w = SIDE + 2
-    rows = np.arange(n)[:, None]
-    top = flat[rows, yi * w + xi] * (1 - wx) + flat[rows, yi * w + xj] * wx
-    bottom = flat[rows, yj * w + xi] * (1 - wx) + flat[rows, yj * w + xj] * wx
-    out = (top * (1 - wy) + bottom * wy) * (inside_x & inside_y)
-    return out.astype(images.dtype, copy=False)
+    src = matrices.astype(np.float32) @ _GRID  # (N, 2, 784): x and y to sample from
+    # +1: coordinates in the padded image, kept within it (x0 + 1 <= SIDE + 2)
+    sx = np.clip(src[:, 0] + 1, 0, SIDE + 1)
+    sy = np.clip(src[:, 1] + 1, 0, SIDE + 1)
+    fx, fy = np.floor(sx), np.floor(sy)
+    wx, wy = sx - fx, sy - fy  # (N, 784) float32 weights of the right and lower neighbours
+    x0, y0 = fx.astype(np.int32), fy.astype(np.int32)
+    padded = np.zeros((n, _PAD, _PAD), dtype=np.float32)
+    padded[:, 1:SIDE + 1, 1:SIDE + 1] = images.reshape(n, SIDE, SIDE)
+    flat = padded.ravel()
+    i00 = y0 * _PAD + x0  # (N, 784) index of the top-left neighbour ...
+    i00 += np.arange(0, n * _PAD * _PAD, _PAD * _PAD, dtype=np.int32)[:, None]  # ... in the flat batch
+    p00, p01 = flat[i00], flat[i00 + 1]
+    p10, p11 = flat[i00 + _PAD], flat[i00 + _PAD + 1]
+    top = p01 - p00
+    top *= wx
+    top += p00
+    bottom = p11 - p10
+    bottom *= wx
+    bottom += p10
+    bottom -= top
+    bottom *= wy
+    bottom += top
+    return bottom.astype(images.dtype, copy=False)
+
+
+def warp_naive(images, matrices):
+    """Reference :func:`warp`, one output pixel at a time (for the tests)."""
+    n = len(images)
+    out = np.zeros((n, SIDE * SIDE))
+    for k in range(n):
+        img = images[k].reshape(SIDE, SIDE).astype(np.float64)
+        for i in range(SIDE):
+            for j in range(SIDE):
+                x, y = matrices[k] @ np.array([j, i, 1.0])
+                x0, y0 = int(np.floor(x)), int(np.floor(y))
+                value = 0.0
+                for dy, dx in ((0, 0), (0, 1), (1, 0), (1, 1)):
+                    yy, xx = y0 + dy, x0 + dx
+                    if 0 <= yy < SIDE and 0 <= xx < SIDE:
+                        weight = (x - x0 if dx else 1 - (x - x0)) * (y - y0 if dy else 1 - (y - y0))
+                        value += weight * img[yy, xx]
+                out[k, i * SIDE + j] = value
+    return out
 
 
 class RandomAffine:

@@ -15,18 +15,14 @@ results do not depend on how folds are scheduled: one after another, side by sid
 interrupted run can resume with only the missing folds.
 """
 
-import json
 import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from kaggle_mnist import presets, seeds
+from kaggle_mnist import presets, runs, seeds
 from kaggle_mnist.errors import KaggleMnistError
-from kaggle_mnist.fileio import atomic_dir, write_json
-from kaggle_mnist.modelio import save_model
 
 
 @dataclass
@@ -118,7 +114,7 @@ def cross_validate(X, y, X_test, preset, overrides=None, n_folds=5, seed=0, n_jo
     params = {"early_stopping": True, **presets.params(preset, **(overrides or {}))}
     splits = split(y, n_folds, seed, holdout)
     fold_seeds = seeds.child_seeds(seed, len(splits))
-    done = load_completed_folds(run_dir) if (resume and run_dir) else {}
+    done = runs.load_completed_folds(run_dir) if (resume and run_dir) else {}
     todo = [k for k in range(len(splits)) if k not in done]
     if done:
         log(f"resuming: folds {', '.join(str(k + 1) for k in sorted(done))} already done; training "
@@ -138,7 +134,7 @@ def cross_validate(X, y, X_test, preset, overrides=None, n_folds=5, seed=0, n_jo
         with context:
             for result, model in Parallel(return_as="generator_unordered")(jobs):
                 if run_dir:
-                    save_fold(run_dir, result, model, preset)
+                    runs.save_fold(run_dir, result, model, preset)
                 results[result.fold] = result
                 log(f"fold {result.fold + 1}/{len(splits)}: accuracy {result.metrics['accuracy']:.4f}  "
                     f"log loss {result.metrics['log_loss']:.4f}  {result.metrics['epochs']} epochs  "
@@ -178,33 +174,3 @@ def _dask_client(scheduler):
         return Client(scheduler, timeout=10)
     except (OSError, TimeoutError) as e:
         raise KaggleMnistError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
-
-
-# ------------------------------------------------------------------ fold files
-def fold_dir(run_dir, fold):
-    return Path(run_dir) / "folds" / f"fold-{fold + 1}"
-
-
-def save_fold(run_dir, result, model, preset):
-    """Save a finished fold (model, probabilities, metrics) atomically."""
-    path = fold_dir(run_dir, result.fold)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_dir(path, force=True) as tmp:
-        save_model(model, tmp / "model", preset=preset, force=True)
-        np.savez(tmp / "predictions.npz", val_index=result.val_index, val_proba=result.val_proba,
-                 test_proba=result.test_proba)
-        write_json(tmp / "fold.json", {"fold": result.fold, "metrics": result.metrics, "history": result.history})
-
-
-def load_completed_folds(run_dir):
-    """{fold: FoldResult} for every fold folder that was completely written."""
-    done = {}
-    for path in sorted((Path(run_dir) / "folds").glob("fold-*")):
-        try:
-            meta = json.loads((path / "fold.json").read_text())
-            with np.load(path / "predictions.npz", allow_pickle=False) as p:
-                done[meta["fold"]] = FoldResult(meta["fold"], p["val_index"], p["val_proba"], p["test_proba"],
-                                                meta["metrics"], meta["history"])
-        except (OSError, ValueError, KeyError) as e:
-            raise KaggleMnistError(f"{path}: cannot resume from this fold ({e}); delete it to retrain it") from None
-    return done

@@ -25,11 +25,13 @@ import gzip
 import mmap
 import re
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from kaggle_mnist.errors import DataError
+from kaggle_mnist.paths import SOLUTION_CSV, TEST_CSV, TRAIN_CSV
 
 N_PIXELS = 784
 IMAGE_SHAPE = (28, 28)
@@ -42,6 +44,47 @@ _NEWLINE, _ZERO = ord("\n"), ord("0")
 _WINDOW = 8  # bytes read at each separator: up to 7 of the cell before it, then itself
 # What pandas tolerates around an integer: spaces either side, a leading '+'.
 _PADDING = re.compile(rb"(?m)(?:(?<=,)|^)[ \t]*\+?|[ \t]+(?=,|$)")
+
+
+@dataclass
+class Competition:
+    """What a competition folder holds, read and checked (parts not asked for are None).
+
+    X: (n, 784) uint8 and y: (n,) int64 from train.csv; X_test: (m, 784) uint8 from
+    test.csv; solution: the held-out labels of solution.csv where the folder has one
+    (``prepare_data.py`` writes it; Kaggle's own files have none).
+    """
+
+    folder: Path
+    X: np.ndarray = None
+    y: np.ndarray = None
+    X_test: np.ndarray = None
+    solution: object = None  # submission.Solution
+
+
+def load_competition(folder, train=True, test=True, solution=True):
+    """Read a competition folder: train.csv, test.csv and, where present, solution.csv.
+
+    Every script goes through here, so the file names live in one place
+    (:mod:`kaggle_mnist.paths`). Raises :class:`DataError` naming the file at fault.
+    """
+    from kaggle_mnist.submission import read_solution
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such data folder" if not folder.exists() else f"{folder}: not a folder")
+    comp = Competition(folder)
+    if train:
+        comp.X, comp.y = load_train(folder / TRAIN_CSV)
+    if test:
+        comp.X_test = load_test(folder / TEST_CSV)
+    solution_path = folder / SOLUTION_CSV
+    if solution and solution_path.exists():
+        comp.solution = read_solution(solution_path)
+        if comp.X_test is not None and len(comp.solution.labels) != len(comp.X_test):
+            raise DataError(f"{solution_path}: {len(comp.solution.labels)} rows for the "
+                            f"{len(comp.X_test)} rows of {folder / TEST_CSV}")
+    return comp
 
 
 def load_train(path):

@@ -4,12 +4,10 @@ Kept apart from the model and the optimizer: it only wires them together, step b
 step, and keeps the record. One epoch:
 
 1. shuffle the row order with the seeded generator, unless the batch is the whole
-   set (full-batch descent);
-2. per batch: gather its rows (copying 128 rows costs a few microseconds; a shuffled
-   copy of the whole set each epoch cost ten times more per batch), optionally
-   augment, set the learning rate from the schedule, and take a step: forward, loss,
-   backward, the optimizer's update (:class:`PlainStep`; the engine, ``engine.py``,
-   takes the same step faster);
+   set (full-batch descent), and cut it into batches: gather each batch's rows and
+   optionally augment them (:func:`epoch_batches`);
+2. per batch: set the learning rate from the schedule and take a step: forward,
+   loss, backward, the optimizer's update (:class:`PlainStep`);
 3. optionally score the validation data; with early stopping, remember the best
    weights (highest validation accuracy, ties broken by the lower loss) and stop after
    ``patience`` epochs without improvement. Accuracy, not loss, decides: with label
@@ -19,11 +17,13 @@ step, and keeps the record. One epoch:
 A loss that turns NaN or infinite restores the weights from the start of the epoch
 and raises :class:`TrainingDivergedError` naming the epoch and batch. Ctrl-C stops
 after the current batch and returns what was trained (``history.interrupted``).
+
+The engine (``kaggle_mnist/engine.py``) takes the same steps faster where it can;
+``use_engine=False`` runs without it.
 """
 
 import math
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -52,25 +52,12 @@ class History:
         return asdict(self)
 
 
-def evaluate(model, X, y, batch_size=2048, forward=None):
-    """Mean cross-entropy and accuracy of ``model`` on (X, y), in inference mode
-    (``forward``: another way to run the model, e.g. the engine's ``predict``)."""
-    forward = forward or model.forward
-    total_loss, correct = 0.0, 0
-    for i in range(0, len(X), batch_size):
-        log_p = log_softmax(forward(X[i:i + batch_size]))
-        yb = y[i:i + batch_size]
-        total_loss -= float(log_p[np.arange(len(yb)), yb].sum())
-        correct += int((log_p.argmax(axis=1) == yb).sum())
-    return total_loss / len(X), correct / len(X)
-
-
 class PlainStep:
     """The textbook training step, and the reference the engine is tested against.
 
     ``step(xb, yb) -> (loss, logits)``: forward, loss, backward, optimizer update; a
     loss that is not finite skips the update. ``predict(x) -> logits`` in inference
-    mode. The engine (``kaggle_mnist/engine.py``) offers the same two methods, faster.
+    mode. The engine offers the same two methods.
     """
 
     def __init__(self, model, loss_fn=None, optimizer=None):
@@ -95,11 +82,36 @@ class PlainStep:
 
 
 def stepper(model, loss_fn=None, optimizer=None, use_engine=True):
-    """The engine for ``model`` when it has a way to run it faster, else the plain step."""
+    """The engine for ``model`` when it has a faster way to run it, else the plain step."""
     from kaggle_mnist import engine
 
     fast = engine.make(model, loss_fn, optimizer) if use_engine else None
     return fast or PlainStep(model, loss_fn, optimizer)
+
+
+def epoch_batches(X, y, batch_size, rng, augment=None):
+    """Yield one epoch's (xb, yb) batches: rows in a new random order (unless one batch
+    is the whole set), gathered a batch at a time (a shuffled copy of all of X each
+    epoch cost ten times more per batch), then augmented with ``augment(xb, rng)``."""
+    n = len(X)
+    order = rng.permutation(n) if batch_size < n else np.arange(n)
+    for start in range(0, n, batch_size):
+        rows = order[start:start + batch_size]
+        xb, yb = (X, y) if batch_size >= n else (X[rows], y[rows])
+        yield (xb if augment is None else augment(xb, rng)), yb
+
+
+def evaluate(model, X, y, batch_size=2048, forward=None):
+    """Mean cross-entropy and accuracy of ``model`` on (X, y), in inference mode
+    (``forward``: another way to run the model, e.g. the engine's ``predict``)."""
+    forward = forward or model.forward
+    total_loss, correct = 0.0, 0
+    for i in range(0, len(X), batch_size):
+        log_p = log_softmax(forward(X[i:i + batch_size]))
+        yb = y[i:i + batch_size]
+        total_loss -= float(log_p[np.arange(len(yb)), yb].sum())
+        correct += int((log_p.argmax(axis=1) == yb).sum())
+    return total_loss / len(X), correct / len(X)
 
 
 def train(model, X, y, *, loss_fn, optimizer, schedule, epochs, batch_size, rng, X_val=None, y_val=None,
@@ -113,73 +125,64 @@ def train(model, X, y, *, loss_fn, optimizer, schedule, epochs, batch_size, rng,
         augment: optional ``augment(xb, rng) -> xb`` applied to each training batch.
         history: a History to extend (for ``partial_fit``); ``first_step`` numbers
             the steps for the schedule across calls.
-        use_engine: run the steps with the engine where it has a faster way
-            (``kaggle_mnist/engine.py``); False: the plain step, always.
+        use_engine: take the steps with the engine (False: the plain step, always).
 
     Returns:
         The History; the model holds the best weights if ``early_stopping``.
     """
     history = history or History()
-    n = len(X)
-    bs = n if batch_size is None else min(batch_size, n)
-    n_batches = math.ceil(n / bs)
-    progress = Progress(epochs, n_batches, verbose, prefix)
-    step = first_step
+    bs = len(X) if batch_size is None else min(batch_size, len(X))
+    progress = Progress(epochs, math.ceil(len(X) / bs), verbose, prefix)
     best, best_state, waited = (-math.inf, -math.inf), None, 0  # (val accuracy, -val loss)
+    history.steps = first_step
     with stepper(model, loss_fn, optimizer, use_engine) as runner:
         try:
             for epoch in range(epochs):
-                start = time.perf_counter()
-                last_good = model.state_dict()
-                order = rng.permutation(n) if bs < n else None
-                loss_sum, correct = 0.0, 0
-                for b in range(n_batches):
-                    if order is None:
-                        xb, yb = X, y
-                    else:
-                        rows = order[b * bs:(b + 1) * bs]
-                        xb, yb = X[rows], y[rows]
-                    if augment is not None:
-                        xb = augment(xb, rng)
-                    optimizer.lr = float(schedule(step))
-                    loss, logits = runner.step(xb, yb)
-                    if not math.isfinite(loss):
-                        model.load_state_dict(last_good)
-                        raise TrainingDivergedError(
-                            f"the training loss became {loss} at epoch {epoch + 1}, batch {b + 1} "
-                            f"(try a smaller learning rate); kept the weights from the start of epoch {epoch + 1}"
-                        )
-                    step += 1
-                    loss_sum += loss * len(yb)
-                    correct += int((logits.argmax(axis=1) == yb).sum())
-                    progress.batch_done(epoch, loss)
-
-                history.loss.append(loss_sum / n)
-                history.accuracy.append(correct / n)
-                history.lr.append(float(optimizer.lr))
+                train_epoch(runner, epoch_batches(X, y, bs, rng, augment), optimizer, schedule, history, epoch,
+                            progress)
                 if X_val is not None:
                     val_loss, val_acc = evaluate(model, X_val, y_val, forward=runner.predict)
                     history.val_loss.append(val_loss)
                     history.val_accuracy.append(val_acc)
-                history.seconds.append(time.perf_counter() - start)
                 progress.epoch_done(epoch, {"loss": history.loss[-1], "accuracy": history.accuracy[-1],
                                             "val_accuracy": history.val_accuracy[-1] if X_val is not None else None})
-
                 if early_stopping and X_val is not None:
                     score = (history.val_accuracy[-1], -history.val_loss[-1])
                     if score > best:
                         best, best_state, waited = score, model.state_dict(), 0
                         history.best_epoch = len(history.loss) - 1
-                    else:
-                        waited += 1
-                        if waited >= patience:
-                            history.stopped_early = True
-                            break
+                    elif (waited := waited + 1) >= patience:
+                        history.stopped_early = True
+                        break
         except KeyboardInterrupt:
             history.interrupted = True
         finally:
             progress.close()
     if best_state is not None:
         model.load_state_dict(best_state)
-    history.steps = step
     return history
+
+
+def train_epoch(runner, batches, optimizer, schedule, history, epoch, progress):
+    """One pass over ``batches``; appends the epoch's loss, accuracy, rate and time."""
+    start = time.perf_counter()
+    last_good = runner.model.state_dict()
+    loss_sum, correct, n = 0.0, 0, 0
+    for b, (xb, yb) in enumerate(batches):
+        optimizer.lr = float(schedule(history.steps))
+        loss, logits = runner.step(xb, yb)
+        if not math.isfinite(loss):
+            runner.model.load_state_dict(last_good)
+            raise TrainingDivergedError(
+                f"the training loss became {loss} at epoch {epoch + 1}, batch {b + 1} "
+                f"(try a smaller learning rate); kept the weights from the start of epoch {epoch + 1}"
+            )
+        history.steps += 1
+        loss_sum += loss * len(yb)
+        correct += int((logits.argmax(axis=1) == yb).sum())
+        n += len(yb)
+        progress.batch_done(epoch, loss)
+    history.loss.append(loss_sum / n)
+    history.accuracy.append(correct / n)
+    history.lr.append(float(optimizer.lr))
+    history.seconds.append(time.perf_counter() - start)

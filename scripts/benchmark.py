@@ -4,6 +4,10 @@
 
 ``--network lenet`` times the LeNet-like CNN instead (kaggle-mnist and PyTorch only).
 
+``numpynet`` is kaggle-mnist as it trains by default, with its engine
+(``kaggle_mnist/engine.py``); ``plain`` is the same network trained with the textbook
+step alone (``engine=False``), so every run shows what the engine buys on its machine.
+
 The network: 784-256-128-10, ReLU, Adam at learning rate 1e-3, batch 128, on pixels
 / 255, trained on train.csv and scored on test.csv against solution.csv. kaggle-mnist
 and PyTorch train in float32. scikit-learn trains in the dtype it is given, so it runs
@@ -18,22 +22,19 @@ float32 matrix-product rate NumPy reaches here on the same shapes.
 """
 
 import argparse
-import json
 import platform
 import resource
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 from kaggle_mnist import __version__, paths
 from kaggle_mnist.cli import run
-from kaggle_mnist.data import load_test, load_train
+from kaggle_mnist.data import load_competition
 from kaggle_mnist.errors import KaggleMnistError
 from kaggle_mnist.fileio import write_json
-from kaggle_mnist.submission import read_solution
 
 HIDDEN = (256, 128)
 BATCH, LR = 128, 1e-3
@@ -48,11 +49,17 @@ def time_fit_predict(clf, X, y, Xt):
     return t1 - t0, time.perf_counter() - t1, pred
 
 
-def bench_numpynet(X, y, Xt, epochs, seed):
+def bench_numpynet(X, y, Xt, epochs, seed, engine=True):
     from kaggle_mnist import NumpyNetClassifier
 
     return time_fit_predict(NumpyNetClassifier(hidden_sizes=HIDDEN, optimizer="adam", learning_rate=LR,
-                                               batch_size=BATCH, max_epochs=epochs, random_state=seed), X, y, Xt)
+                                               batch_size=BATCH, max_epochs=epochs, random_state=seed,
+                                               engine=engine), X, y, Xt)
+
+
+def bench_plain(X, y, Xt, epochs, seed):
+    """kaggle-mnist without its engine: the textbook step (training.PlainStep)."""
+    return bench_numpynet(X, y, Xt, epochs, seed, engine=False)
 
 
 def bench_sklearn(X, y, Xt, epochs, seed):
@@ -108,12 +115,16 @@ def bench_torch(X, y, Xt, epochs, seed):
 
 
 # ------------------------------------------------------------------ the LeNet-like CNN
-def bench_numpynet_lenet(X, y, Xt, epochs, seed):
+def bench_numpynet_lenet(X, y, Xt, epochs, seed, engine=True):
     from kaggle_mnist import NumpyNetClassifier
 
     return time_fit_predict(NumpyNetClassifier(architecture="lenet", hidden_sizes=(128,), optimizer="adam",
                                                learning_rate=LR, batch_size=BATCH, max_epochs=epochs,
-                                               random_state=seed), X, y, Xt)
+                                               random_state=seed, engine=engine), X, y, Xt)
+
+
+def bench_plain_lenet(X, y, Xt, epochs, seed):
+    return bench_numpynet_lenet(X, y, Xt, epochs, seed, engine=False)
 
 
 def bench_torch_lenet(X, y, Xt, epochs, seed):
@@ -128,8 +139,9 @@ def bench_torch_lenet(X, y, Xt, epochs, seed):
 
 
 NETWORKS = {
-    "mlp": {"numpynet": bench_numpynet, "sklearn": bench_sklearn, "sklearn32": bench_sklearn32, "torch": bench_torch},
-    "lenet": {"numpynet": bench_numpynet_lenet, "torch": bench_torch_lenet},
+    "mlp": {"numpynet": bench_numpynet, "plain": bench_plain, "sklearn": bench_sklearn, "sklearn32": bench_sklearn32,
+            "torch": bench_torch},
+    "lenet": {"numpynet": bench_numpynet_lenet, "plain": bench_plain_lenet, "torch": bench_torch_lenet},
 }
 DESCRIPTION = {
     "mlp": f"784-256-128-10, Adam lr {LR}, batch {BATCH}, float32",
@@ -165,10 +177,9 @@ def floor_seconds(n_rows, epochs, gflops):
 def blas_kernel():
     """What BLAS NumPy runs here, e.g. 'openblas SkylakeX x2'.
 
-    On machines that set OPENBLAS_CORETYPE (these do: Haswell, for older OpenBLAS
-    builds) current OpenBLAS runs slower kernels than the processor allows. To compare
-    at full speed, run this script alone with ``env -u OPENBLAS_CORETYPE -u
-    OPENBLAS_L2_SIZE``; the kernel is printed either way.
+    Where OPENBLAS_CORETYPE is set (some machines set it to Haswell for older OpenBLAS
+    builds), current OpenBLAS may run slower kernels than the processor allows; the
+    kernel is printed so that runs on different machines can be told apart.
     """
     from threadpoolctl import threadpool_info
 
@@ -190,13 +201,11 @@ def main(argv=None):
     args.epochs = args.epochs or (20 if args.network == "mlp" else 2)
     if args.epochs < 1 or args.repeats < 1:
         raise KaggleMnistError("--epochs and --repeats must be at least 1")
-    data_dir = Path(args.data_dir)
-    X, y = load_train(data_dir / "train.csv")
-    Xt = load_test(data_dir / "test.csv")
-    yt = read_solution(data_dir / "solution.csv").labels
-    if len(yt) != len(Xt):
-        raise KaggleMnistError(f"solution.csv has {len(yt)} rows for {len(Xt)} test rows")
-    X, Xt = X.astype(np.float32) / 255, Xt.astype(np.float32) / 255
+    comp = load_competition(args.data_dir)
+    if comp.solution is None:
+        raise KaggleMnistError(f"{comp.folder} has no solution file to score against (prepare_data.py writes one)")
+    X, y, yt = comp.X.astype(np.float32) / 255, comp.y, comp.solution.labels
+    Xt = comp.X_test.astype(np.float32) / 255
 
     peers = NETWORKS[args.network]
     wanted = args.peers.split(",") if args.peers else list(peers)

@@ -6,17 +6,16 @@
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 from kaggle_mnist import paths
 from kaggle_mnist.cli import run
-from kaggle_mnist.data import load_test
+from kaggle_mnist.data import load_competition
 from kaggle_mnist.errors import KaggleMnistError
 from kaggle_mnist.fileio import check_writable
 from kaggle_mnist.modelio import load_model
-from kaggle_mnist.submission import read_solution, score, write_submission
+from kaggle_mnist.submission import score, write_submission
 
 
 def main(argv=None):
@@ -31,15 +30,15 @@ def main(argv=None):
         raise KaggleMnistError("--batch-size must be at least 1")
     check_writable(args.out, args.force)
     model, meta = load_model(args.model)
-    X = load_test(Path(args.data_dir) / "test.csv")
+    comp = load_competition(args.data_dir, train=False)
+    X = comp.X_test
     start = time.perf_counter()
     labels = np.concatenate([model.predict(X[i:i + args.batch_size]) for i in range(0, len(X), args.batch_size)])
     write_submission(args.out, labels, force=args.force)
     print(f"predicted {len(X)} rows in {time.perf_counter() - start:.1f}s with {args.model} "
           f"(preset {meta.get('preset')}); wrote {args.out}")
-    solution = Path(args.data_dir) / "solution.csv"
-    if solution.exists():
-        print(f"scored against {solution}: accuracy {score(labels, read_solution(solution))['accuracy']:.4f}")
+    if comp.solution is not None:
+        print(f"scored against the solution in {comp.folder}: accuracy {score(labels, comp.solution)['accuracy']:.4f}")
 
 
 if __name__ == "__main__":

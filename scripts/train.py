@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kaggle_mnist import paths, presets
 from kaggle_mnist.cli import git_commit, parse_overrides, run
-from kaggle_mnist.data import load_train
+from kaggle_mnist.data import load_competition
 from kaggle_mnist.fileio import check_writable
 from kaggle_mnist.modelio import save_model
 
@@ -29,10 +29,10 @@ def main(argv=None):
     out = Path(args.out or paths.MODELS_DIR / f"{args.preset}-seed{args.seed}")
     check_writable(out, args.force)
     model = presets.build(args.preset, **overrides, random_state=args.seed, verbose=0 if args.quiet else 1)
-    X, y = load_train(Path(args.data_dir) / "train.csv")
-    print(f"training preset {args.preset} on {len(X)} rows", flush=True)
+    comp = load_competition(args.data_dir, test=False, solution=False)
+    print(f"training preset {args.preset} on {len(comp.y)} rows", flush=True)
     start = time.perf_counter()
-    model.fit(X, y)
+    model.fit(comp.X, comp.y)
     seconds = time.perf_counter() - start
     net = model[-1]
     save_model(model, out, preset=args.preset, force=args.force,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kaggle_mnist.augment import RandomAffine, affine_matrices, make_augmenter, tta_views, warp
+from kaggle_mnist.augment import RandomAffine, affine_matrices, make_augmenter, tta_views, warp, warp_naive
 
 
 def digit_blob(n=4):
@@ -56,3 +56,14 @@ def test_tta_views_and_names():
     assert make_augmenter("shift").degrees == 0
     with pytest.raises(ValueError, match="augment must be"):
         make_augmenter("flip")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_warp_equals_the_per_pixel_loop(seed):
+    """Random rotations, zooms and shifts, including ones that move the digit half out
+    of the frame: the vectorised warp against the naive loop, pixel by pixel."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((3, 784)).astype(np.float32)
+    m = affine_matrices(rng.uniform(-30, 30, 3), rng.uniform(0.7, 1.3, 3), rng.uniform(-15, 15, 3),
+                        rng.uniform(-15, 15, 3))
+    np.testing.assert_allclose(warp(x, m), warp_naive(x, m), atol=2e-5)

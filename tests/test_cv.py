@@ -82,10 +82,11 @@ def test_holdout_and_bad_flags(tmp_path, kaggle_dir):
     metrics = json.loads((tmp_path / "h" / "metrics.json").read_text())
     assert len(metrics["folds"]) == 1 and metrics["n_scored"] == 150
     for bad, message in [(["--folds", "1"], "--folds must be at least 2"), (["--set", "dropout=2"], "dropout must be"),
-                         (["--set", "colour=red"], "expected NAME=VALUE"), (["--data-dir", tmp_path / "none"], "no such file")]:
+                         (["--set", "colour=red"], "expected NAME=VALUE"), (["--data-dir", tmp_path / "none"], "no such data folder")]:
         res = cross_validate("--preset", "fast", "--out", tmp_path / "x", "--submission", tmp_path / "x.csv", *bad)
         assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr
         assert len(res.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "x").exists() and not (tmp_path / "x.csv").exists()  # a refused run writes nothing
 
 
 def test_n_jobs_gives_the_same_submission(tmp_path, kaggle_dir):

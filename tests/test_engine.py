@@ -163,3 +163,16 @@ def test_dropout_replicas_draw_from_their_own_children_of_the_layers_generator()
     rngs = [r.layers[5].rng for r in split.replicas]
     assert rngs[0] is not rngs[1] and all(r is not net.layers[5].rng for r in rngs)
     assert rngs[0].random() != rngs[1].random()
+
+
+def test_training_with_the_engine_equals_training_without_it_for_an_mlp():
+    """An MLP takes the plain step either way: the same model, bit for bit."""
+    X, y = blob_digits(200)
+
+    def fit(use_engine):
+        return NumpyNetClassifier(hidden_sizes=(16,), max_epochs=2, batch_size=32, augment="affine", dropout=0.2,
+                                  random_state=0, engine=use_engine).fit(X / 255, y)
+
+    with_engine, without = fit(True), fit(False)
+    for name, p in without.model_.params().items():
+        assert np.array_equal(with_engine.model_.params()[name], p), name

@@ -32,7 +32,7 @@ def test_train_then_predict(tmp_path, kaggle_dir):
 
 @pytest.mark.parametrize("name, args, message", [
     ("predict.py", ["--model", "nowhere", "--out", "x.csv"], "no such model folder"),
-    ("train.py", ["--data-dir", "nowhere", "--preset", "fast", "--out", "m"], "no such file"),
+    ("train.py", ["--data-dir", "nowhere", "--preset", "fast", "--out", "m"], "no such data folder"),
     ("score.py", ["nope.csv", "--solution", "nope.csv"], "no such file"),
     ("submit.py", ["nope.csv", "-m", "x"], "not submitted"),
     ("validate_submission.py", ["x.csv", "--test", "missing.csv"], "no such file"),

@@ -1,0 +1,113 @@
+"""A cross-validation run folder, and everything written into it.
+
+    RUN/
+      config.json          preset, parameters, seed, folds, data folder, version, commit
+      folds/fold-K/        one finished fold: model/, predictions.npz, fold.json
+      probabilities.npz    out-of-fold and test probabilities, and the classes
+      metrics.json         per-fold and out-of-fold scores; the submission's score
+      report.md, *.png     the report (report.py)
+
+A fold is saved the moment it finishes, so an interrupted run resumes with only the
+missing folds (``resume``), and only if it is the same run: the settings in
+:data:`SETTINGS` must match. Every file is written atomically (fileio.py): a crash
+leaves the previous version or the new one, never half of one.
+"""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from kaggle_mnist.errors import KaggleMnistError
+from kaggle_mnist.fileio import atomic_dir, atomic_path, write_json
+
+CONFIG_JSON = "config.json"
+METRICS_JSON = "metrics.json"
+PROBABILITIES_NPZ = "probabilities.npz"
+FOLDS_DIR = "folds"
+SETTINGS = ("preset", "parameters", "seed", "folds", "holdout")  # what --resume must find unchanged
+
+
+def check_can_start(run_dir, resume=False, force=False):
+    """Refuse a folder that holds another run, before anything is written or trained."""
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise KaggleMnistError(f"{run_dir}: exists and is not a folder")
+    if run_dir.is_dir() and any(run_dir.iterdir()) and not (resume or force):
+        raise KaggleMnistError(f"{run_dir} already holds a run (use --resume to continue it, --force to redo it)")
+
+
+def start(run_dir, config, resume=False, force=False):
+    """Make ``run_dir`` ready for a run with ``config`` and write its config.json.
+
+    ``resume``: keep the folds already there, if the run's settings match; ``force``
+    (without ``resume``): drop them.
+    """
+    run_dir = Path(run_dir)
+    check_can_start(run_dir, resume, force)
+    config_path = run_dir / CONFIG_JSON
+    if resume and config_path.exists():
+        try:
+            old = json.loads(config_path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise KaggleMnistError(f"{config_path}: unreadable ({e}); delete the run folder to start afresh") from None
+        as_json = json.loads(json.dumps(config))  # tuples become lists, as in the file
+        if not isinstance(old, dict) or any(as_json[k] != old.get(k) for k in SETTINGS):
+            raise KaggleMnistError(f"{run_dir} was made with other settings; --resume needs the same preset, "
+                                   "parameters, seed and folds")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if force and not resume and (run_dir / FOLDS_DIR).exists():
+        shutil.rmtree(run_dir / FOLDS_DIR)
+    write_json(config_path, config)
+
+
+# ------------------------------------------------------------------ folds
+def fold_dir(run_dir, fold):
+    return Path(run_dir) / FOLDS_DIR / f"fold-{fold + 1}"
+
+
+def save_fold(run_dir, result, model, preset):
+    """Save a finished fold (model, probabilities, metrics) atomically."""
+    from kaggle_mnist.modelio import save_model
+
+    path = fold_dir(run_dir, result.fold)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_dir(path, force=True) as tmp:
+        save_model(model, tmp / "model", preset=preset, force=True)
+        np.savez(tmp / "predictions.npz", val_index=result.val_index, val_proba=result.val_proba,
+                 test_proba=result.test_proba)
+        write_json(tmp / "fold.json", {"fold": result.fold, "metrics": result.metrics, "history": result.history})
+
+
+def load_completed_folds(run_dir):
+    """{fold: FoldResult} for every fold folder that was completely written."""
+    from kaggle_mnist.cv import FoldResult
+
+    done = {}
+    for path in sorted((Path(run_dir) / FOLDS_DIR).glob("fold-*")):
+        try:
+            meta = json.loads((path / "fold.json").read_text())
+            with np.load(path / "predictions.npz", allow_pickle=False) as p:
+                done[meta["fold"]] = FoldResult(meta["fold"], p["val_index"], p["val_proba"], p["test_proba"],
+                                                meta["metrics"], meta["history"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise KaggleMnistError(f"{path}: cannot resume from this fold ({e}); delete it to retrain it") from None
+    return done
+
+
+# ------------------------------------------------------------------ results
+def save_results(run_dir, result, classes, extra_metrics=None):
+    """Write probabilities.npz and metrics.json for a finished run; return the metrics.
+
+    ``result``: what :func:`kaggle_mnist.cv.cross_validate` returns; ``classes``:
+    (K,) the labels the probability columns stand for.
+    """
+    run_dir = Path(run_dir)
+    metrics = {k: v for k, v in result.items() if k not in ("folds", "oof_proba", "test_proba")}
+    metrics["folds"] = [{"fold": f.fold + 1, **f.metrics} for f in result["folds"]]
+    metrics.update(extra_metrics or {})
+    with atomic_path(run_dir / PROBABILITIES_NPZ) as tmp, open(tmp, "wb") as f:
+        np.savez(f, oof=result["oof_proba"], test=result["test_proba"], classes=np.asarray(classes))
+    write_json(run_dir / METRICS_JSON, metrics)
+    return metrics

@@ -13,7 +13,7 @@ from conftest import blob_digits
 from kaggle_mnist import architectures, engine, seeds
 from kaggle_mnist.estimator import NumpyNetClassifier
 from kaggle_mnist.nn import (
-    SGD, Adam, AdamW, BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Reshape, Sequential,
+    Adam, BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Reshape, Sequential,
     SoftmaxCrossEntropy,
 )
 from kaggle_mnist.training import PlainStep, stepper

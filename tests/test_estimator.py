@@ -7,6 +7,7 @@ from sklearn.utils.estimator_checks import check_estimator
 
 from conftest import blob_digits
 from kaggle_mnist import NumpyNetClassifier
+from kaggle_mnist.nn import softmax
 from kaggle_mnist.errors import TrainingDivergedError
 from kaggle_mnist.pipeline import make_pipeline
 
@@ -68,6 +69,17 @@ def test_early_stopping_keeps_best_weights():
     best = max(range(len(h.val_loss)), key=lambda e: (h.val_accuracy[e], -h.val_loss[e]))
     assert h.best_epoch == best and h.best_epoch == clf.n_iter_ - 4
     assert len(clf.validation_scores_) == clf.n_iter_
+
+
+def test_predict_proba_is_the_softmax_of_the_logits_whatever_the_label_smoothing():
+    """Label smoothing shapes the training targets only: the probabilities are the
+    network's own (a smoothed output would put at least eps/K on every class)."""
+    X, y = blob_digits(200)
+    clf = NumpyNetClassifier(hidden_sizes=(16,), max_epochs=5, label_smoothing=0.3, random_state=0).fit(X / 255, y)
+    X64 = X[:30] / 255
+    expected = softmax(clf.model_.forward(X64).astype(np.float64))
+    np.testing.assert_allclose(clf.predict_proba(X64), expected, rtol=1e-10)
+    assert clf.predict_proba(X64).min() < 0.3 / 10
 
 
 def test_divergence_names_epoch_and_batch_and_keeps_last_good_weights():

@@ -35,8 +35,11 @@ def test_existing_model_is_not_overwritten_without_force(saved):
     with pytest.raises(Exception, match="already exists"):
         save_model(model, path)
     assert (path / "weights.npz").read_bytes() == before
+    model[-1].random_state = 7  # a visible change, saved over the old folder with force
     save_model(model, path, force=True)
-    assert load_model(path)[0] is not None
+    loaded, meta = load_model(path)
+    assert meta["params"]["random_state"] == 7
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
 
 def edit_json(path, change):

@@ -6,7 +6,7 @@ import pytest
 from kaggle_mnist import NumpyNetClassifier
 from kaggle_mnist.nn import BatchNorm, Conv2D, GlobalAvgPool, MaxPool2D
 from kaggle_mnist.nn.conv import conv2d_naive, maxpool_naive
-from kaggle_mnist.nn.gradcheck import check_layer, numerical_gradient, relative_error
+from kaggle_mnist.nn.gradcheck import check_layer, check_model, numerical_gradient, relative_error
 
 F64 = np.float64
 
@@ -84,16 +84,8 @@ def test_whole_cnn_gradient():
                         Conv2D(3, 4, 2, rng, stride=2, dtype=F64), Tanh(), Flatten(),  # (N, 1, 2, 4)
                         Dense(8, 5, rng, dtype=F64)])
     x, y = rng.normal(size=(7, 48)), rng.integers(0, 5, 7)
-    loss = SoftmaxCrossEntropy(0.1)
-
-    def f():
-        return loss.forward(model.forward(x, training=True), y)
-
-    f()
-    model.backward(loss.backward())
-    analytic = {k: g.copy() for k, g in model.grads().items()}
-    for name, p in model.params().items():
-        assert relative_error(analytic[name], numerical_gradient(f, p)) < 1e-6, name
+    errors = check_model(model, SoftmaxCrossEntropy(0.1), x, y)
+    assert len(errors) == 8 and max(errors.values()) < 1e-6, errors
 
 
 def test_maxpool_ties_share_the_gradient():

@@ -1,5 +1,6 @@
 """train.py and predict.py end to end; one-line errors for bad input."""
 
+import json
 import subprocess
 import sys
 
@@ -20,9 +21,11 @@ def test_train_then_predict(tmp_path, kaggle_dir):
     assert (model / "model.json").exists() and (model / "weights.npz").exists()
     out = script("predict.py", "--model", model, "--data-dir", kaggle_dir, "--out", sub)
     assert out.returncode == 0, out.stderr
-    assert find_problems(sub, n_rows=200) == [] and "accuracy" in out.stdout
+    assert find_problems(sub, n_rows=200) == []
+    printed = float(out.stdout.split("accuracy ")[-1])
     scored = script("score.py", sub, "--solution", kaggle_dir / "solution.csv", "--json")
-    assert scored.returncode == 0 and '"accuracy"' in scored.stdout
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)["accuracy"] == pytest.approx(printed, abs=5e-5) and printed > 0.9
     # Same seed, same submission.
     model2, sub2 = tmp_path / "model2", tmp_path / "sub2.csv"
     script("train.py", "--data-dir", kaggle_dir, "--preset", "fast", "--seed", "0", "--out", model2, "--quiet")

@@ -37,6 +37,19 @@ def relative_error(a, b):
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(a) + np.abs(b)), 1e-12))
 
 
+def check_model(model, loss_fn, x, y):
+    """Relative errors of every parameter gradient of a whole ``model`` under
+    ``loss_fn`` (its backward pass after ``loss_fn``'s) against finite differences
+    of the loss on (x, y) in training mode. Returns {parameter name: err}."""
+    def f():
+        return loss_fn.forward(model.forward(x, training=True), y)
+
+    f()
+    model.backward(loss_fn.backward())
+    analytic = {k: g.copy() for k, g in model.grads().items()}
+    return {name: relative_error(analytic[name], numerical_gradient(f, p)) for name, p in model.params().items()}
+
+
 def check_layer(layer, x, rng, training=True):
     """Relative errors of a layer's dx and parameter gradients against finite differences.
 

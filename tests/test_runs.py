@@ -1,0 +1,73 @@
+"""Run folders: refusing other runs, resuming the same one, results written whole."""
+
+import json
+
+import numpy as np
+import pytest
+
+from kaggle_mnist import runs
+from kaggle_mnist.cv import FoldResult
+from kaggle_mnist.errors import KaggleMnistError
+
+CONFIG = {"preset": "fast", "parameters": {"hidden_sizes": (8,)}, "seed": 0, "folds": 3, "holdout": None,
+          "n_jobs": 1}
+
+
+def test_start_writes_config_and_refuses_a_second_run(tmp_path):
+    run = tmp_path / "run"
+    runs.start(run, CONFIG)
+    assert json.loads((run / runs.CONFIG_JSON).read_text())["parameters"] == {"hidden_sizes": [8]}
+    with pytest.raises(KaggleMnistError, match="already holds a run"):
+        runs.start(run, CONFIG)
+    runs.start(run, {**CONFIG, "n_jobs": 2}, resume=True)  # how it is run may change
+    with pytest.raises(KaggleMnistError, match="other settings"):
+        runs.start(run, {**CONFIG, "seed": 1}, resume=True)
+    assert json.loads((run / runs.CONFIG_JSON).read_text())["n_jobs"] == 2
+
+
+def test_force_drops_the_old_folds_and_resume_keeps_them(tmp_path):
+    run = tmp_path / "run"
+    runs.start(run, CONFIG)
+    (run / runs.FOLDS_DIR / "fold-1").mkdir(parents=True)
+    runs.start(run, CONFIG, resume=True, force=True)
+    assert (run / runs.FOLDS_DIR / "fold-1").exists()
+    runs.start(run, CONFIG, force=True)
+    assert not (run / runs.FOLDS_DIR).exists()
+
+
+def test_a_file_where_the_run_folder_should_be(tmp_path):
+    (tmp_path / "run").write_text("x")
+    with pytest.raises(KaggleMnistError, match="not a folder"):
+        runs.check_can_start(tmp_path / "run")
+
+
+def fold(k):
+    rng = np.random.default_rng(k)
+    return FoldResult(k, np.arange(k * 3, k * 3 + 3), rng.random((3, 10)), rng.random((4, 10)),
+                      {"accuracy": 0.5 + k / 10}, {"loss": [1.0]})
+
+
+def test_saved_folds_load_back_and_a_damaged_one_is_named(tmp_path, monkeypatch):
+    import kaggle_mnist.modelio as modelio
+
+    monkeypatch.setattr(modelio, "save_model", lambda model, path, **kw: path.mkdir())
+    for k in (0, 2):
+        runs.save_fold(tmp_path, fold(k), model=None, preset="fast")
+    done = runs.load_completed_folds(tmp_path)
+    assert sorted(done) == [0, 2]
+    np.testing.assert_array_equal(done[2].test_proba, fold(2).test_proba)
+    assert done[2].metrics == {"accuracy": 0.7}
+    (runs.fold_dir(tmp_path, 2) / "fold.json").write_text("{")
+    with pytest.raises(KaggleMnistError, match="fold-3: cannot resume"):
+        runs.load_completed_folds(tmp_path)
+
+
+def test_save_results_writes_probabilities_and_metrics(tmp_path):
+    result = {"folds": [fold(0)], "oof_proba": np.full((3, 10), 0.1), "test_proba": np.full((4, 10), 0.1),
+              "oof_accuracy": 0.9}
+    metrics = runs.save_results(tmp_path, result, classes=np.arange(10), extra_metrics={"submission_score": None})
+    assert metrics["folds"] == [{"fold": 1, "accuracy": 0.5}] and "oof_proba" not in metrics
+    assert json.loads((tmp_path / runs.METRICS_JSON).read_text()) == metrics
+    with np.load(tmp_path / runs.PROBABILITIES_NPZ, allow_pickle=False) as p:
+        assert p["test"].shape == (4, 10) and list(p["classes"]) == list(range(10))
+    assert sorted(f.name for f in tmp_path.iterdir()) == [runs.METRICS_JSON, runs.PROBABILITIES_NPZ]  # no temporaries

@@ -1,5 +1,16 @@
-"""What every script shares: one-line errors, preset overrides, run metadata."""
+"""The ``kaggle-mnist`` command: one-line errors, exit codes, subcommands.
 
+    kaggle-mnist [--workdir DIR] COMMAND [options]     (or: python -m kaggle_mnist ...)
+
+Each command lives in :mod:`kaggle_mnist.commands` (prepare, cv, train, predict,
+ensemble, validate, score, submit, benchmark, runs); ``scripts/*.py`` call the same
+functions. Every default path is relative to the working folder (``--workdir``).
+
+Exit status: 0 done; 1 a submission that is not valid (``validate``); 2 a mistake in
+the input (one line on stderr naming what is wrong); 130 Ctrl-C; 143 SIGTERM.
+"""
+
+import argparse
 import json
 import os
 import signal
@@ -8,8 +19,71 @@ import sys
 import threading
 
 from kaggle_mnist.errors import KaggleMnistError
+from kaggle_mnist.seeds import MAX_SEED
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends with its default, where it has one worth saying."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False or action.default is argparse.SUPPRESS \
+                or "%(default)" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (``error: ...``), exit status 2."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        print(f"error: {self.prog}: {message} (see --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+# ------------------------------------------------------------------ argument types
+def seed(text):
+    """An integer seed in [0, 2**32 - 1], what NumPy and scikit-learn accept."""
+    value = integer(text)
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a seed in [0, {MAX_SEED}]")
+    return value
+
+
+def integer(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
+def at_least(low):
+    """An integer type whose values are >= ``low``."""
+    def check(text):
+        value = integer(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{text!r} is below {low}")
+        return value
+
+    check.__name__ = f"integer >= {low}"
+    return check
+
+
+def fraction(text):
+    """A number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction strictly between 0 and 1")
+    return value
+
+
+# ------------------------------------------------------------------ running a command
 def run(main, argv=None):
     """Call ``main(argv)``; report a :class:`KaggleMnistError` as ``error: ...`` and exit 2.
 
@@ -40,11 +114,66 @@ def run(main, argv=None):
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
-    if terminated:  # main() caught it and finished cleanly (train.py saves the model so far)
+    if terminated:  # main() caught it and finished cleanly (train saves the model so far)
         print("terminated", file=sys.stderr)
         return 143
     return 0 if status is None else status
 
+
+def build_parser():
+    """The ``kaggle-mnist`` parser with one subparser per command."""
+    from kaggle_mnist import __version__
+    from kaggle_mnist.commands import COMMANDS
+
+    parser = Parser(prog="kaggle-mnist", description="Kaggle's Digit Recognizer with a neural network written "
+                                                     "from scratch in NumPy: data, cross-validation, submissions.",
+                    epilog="kaggle-mnist COMMAND --help describes each command.")
+    parser.add_argument("--version", action="version", version=f"kaggle-mnist {__version__}")
+    parser.add_argument("--workdir", default=".", help="the folder every default path is relative to")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
+    for name, module in COMMANDS.items():
+        sub = commands.add_parser(name, help=module.HELP, description=module.__doc__.strip().splitlines()[0],
+                                  formatter_class=HelpFormatter)
+        module.add_arguments(sub)
+        sub.set_defaults(handler=module.main)
+    return parser
+
+
+def dispatch(argv):
+    """Parse ``argv`` (a command and its options) and run the command."""
+    args = build_parser().parse_args(argv)
+    if args.workdir != ".":
+        if not os.path.isdir(args.workdir):
+            raise KaggleMnistError(f"--workdir {args.workdir}: no such folder")
+        os.chdir(args.workdir)
+    return args.handler(args)
+
+
+def main(argv=None):
+    """The console entry point ``kaggle-mnist``."""
+    return run(dispatch, sys.argv[1:] if argv is None else argv)
+
+
+def script(command):
+    """What ``scripts/COMMAND.py`` runs: ``kaggle-mnist COMMAND`` with the script's arguments."""
+    return run(lambda argv: dispatch([command, *argv]), sys.argv[1:])
+
+
+# ------------------------------------------------------------------ shared helpers
+def add_data_dir(parser):
+    from kaggle_mnist.paths import DATA_DIR, KAGGLE_INPUT
+
+    parser.add_argument("--data-dir", help=f"the folder with train.csv, test.csv and, when it has one, solution.csv "
+                                           f"(default: {DATA_DIR}/, or {KAGGLE_INPUT} in a Kaggle notebook)")
+
+
+def data_dir(args):
+    """The data folder the command should read: --data-dir, else the default."""
+    from pathlib import Path
+
+    from kaggle_mnist.paths import default_data_dir
+
+    return Path(args.data_dir) if args.data_dir else default_data_dir()
 
 def parse_overrides(items):
     """["max_epochs=3", "hidden_sizes=[64, 32]"] -> {"max_epochs": 3, "hidden_sizes": (64, 32)}.
@@ -68,11 +197,11 @@ def parse_overrides(items):
 
 
 def git_commit():
-    """The current commit of this checkout, or None."""
-    from kaggle_mnist.paths import ROOT
+    """The commit of the checkout the package runs from, or None (an installed copy)."""
+    from kaggle_mnist.paths import SOURCE_DIR
 
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=5)
-        return out.stdout.strip() or None
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=SOURCE_DIR, capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or None if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         return None

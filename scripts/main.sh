@@ -9,13 +9,14 @@ cd "$ROOT"
 PRESET="${PRESET:-mlp}"
 RUN="runs/main-$PRESET"
 SUB="submissions/main-cv-$PRESET-seed0.csv"
+KM=("$PY" -m kaggle_mnist)
 
-"$PY" scripts/prepare_data.py --data-dir data
-"$PY" scripts/cross_validate.py --data-dir data --preset "$PRESET" --folds 5 --seed 0 \
+"${KM[@]}" prepare --data-dir data
+"${KM[@]}" cv --data-dir data --preset "$PRESET" --folds 5 --seed 0 \
   --out "$RUN" --submission "$SUB" --resume --force
-"$PY" scripts/validate_submission.py "$SUB" --test data/test.csv
+"${KM[@]}" validate "$SUB" --test data/test.csv
 if [ -f data/solution.csv ]; then
-  "$PY" scripts/score.py "$SUB" --solution data/solution.csv
+  "${KM[@]}" score "$SUB" --solution data/solution.csv
 fi
 echo
 echo "data:        $ROOT/data (train.csv, test.csv, solution.csv)"

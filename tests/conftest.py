@@ -1,11 +1,14 @@
 """Shared fixtures: small Kaggle-format data sets written by the tests themselves."""
 
 import gzip
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from kaggle_mnist import data
+
+ROOT = Path(__file__).resolve().parent.parent  # the checkout: its scripts/ are run as a user runs them
 
 
 def write_idx(path, array):

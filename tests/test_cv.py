@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import blob_digits
+from conftest import ROOT, blob_digits
 from kaggle_mnist import cv, seeds
-from kaggle_mnist.paths import ROOT
 from kaggle_mnist.submission import find_problems
 
 SCRIPT = ROOT / "scripts" / "cross_validate.py"
@@ -81,7 +80,7 @@ def test_holdout_and_bad_flags(tmp_path, kaggle_dir):
     assert out.returncode == 0, out.stderr
     metrics = json.loads((tmp_path / "h" / "metrics.json").read_text())
     assert len(metrics["folds"]) == 1 and metrics["n_scored"] == 150
-    for bad, message in [(["--folds", "1"], "--folds must be at least 2"), (["--set", "dropout=2"], "dropout must be"),
+    for bad, message in [(["--folds", "1"], "argument --folds: '1' is below 2"), (["--set", "dropout=2"], "dropout must be"),
                          (["--set", "colour=red"], "expected NAME=VALUE"), (["--data-dir", tmp_path / "none"], "no such data folder")]:
         res = cross_validate("--preset", "fast", "--out", tmp_path / "x", "--submission", tmp_path / "x.csv", *bad)
         assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr

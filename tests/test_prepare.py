@@ -10,10 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import write_idx
+from conftest import ROOT, write_idx
 from kaggle_mnist import data, prepare
 from kaggle_mnist.errors import DataError, KaggleMnistError
-from kaggle_mnist.paths import ROOT
 
 SCRIPT = ROOT / "scripts" / "prepare_data.py"
 

@@ -7,10 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import blob_digits
+from conftest import ROOT, blob_digits
 from kaggle_mnist import NumpyNetClassifier, presets
 from kaggle_mnist.errors import KaggleMnistError
-from kaggle_mnist.paths import ROOT
 
 
 @pytest.mark.parametrize("name", list(presets.PRESETS))

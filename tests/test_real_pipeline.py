@@ -11,7 +11,7 @@ import pytest
 
 from kaggle_mnist import presets
 from kaggle_mnist.data import load_test, load_train
-from kaggle_mnist.paths import ROOT
+from conftest import ROOT
 from kaggle_mnist.submission import read_solution
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("npm") is None, reason="needs npm for the data")]

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from kaggle_mnist.paths import ROOT
+from conftest import ROOT
 from kaggle_mnist.submission import find_problems
 
 

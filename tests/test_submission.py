@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from kaggle_mnist.errors import SubmissionError
-from kaggle_mnist.paths import ROOT
+from conftest import ROOT
 from kaggle_mnist.submission import Solution, find_problems, read_submission, score, write_submission
 
 N = 28000

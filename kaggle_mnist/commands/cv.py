@@ -1,0 +1,79 @@
+"""k-fold cross-validation of a preset, the fold-ensemble submission, and a report."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from kaggle_mnist import __version__, cv, paths, presets, runs
+from kaggle_mnist.cli import add_data_dir, at_least, data_dir, fraction, git_commit, parse_overrides, seed
+from kaggle_mnist.data import load_competition
+from kaggle_mnist.fileio import check_writable
+from kaggle_mnist.report import write_report
+from kaggle_mnist.submission import score, write_submission
+
+HELP = "cross-validate a preset and write the fold-ensemble submission"
+
+
+def add_arguments(parser):
+    add_data_dir(parser)
+    parser.add_argument("--preset", default=presets.DEFAULT, choices=list(presets.PRESETS),
+                        help="the network and training settings (see README's table)")
+    parser.add_argument("--folds", type=at_least(2), default=5, help="number of stratified folds")
+    parser.add_argument("--holdout", type=fraction, help="one stratified split holding out this fraction, "
+                                                         "instead of folds")
+    parser.add_argument("--seed", type=seed, default=0, help="seeds the folds, and each fold's model")
+    parser.add_argument("--n-jobs", type=at_least(1), default=1, help="folds trained side by side")
+    parser.add_argument("--backend", default="loky", choices=["loky", "dask"],
+                        help="loky: processes on this machine; dask: a Dask cluster (--scheduler)")
+    parser.add_argument("--scheduler", help="Dask scheduler address, with --backend dask (e.g. tcp://host:8786)")
+    parser.add_argument("--out", help="run folder (default: runs/cv-PRESET-KfoldS-seedSEED)")
+    parser.add_argument("--submission", help="submission file (default: submissions/ + the run's name + .csv)")
+    parser.add_argument("--resume", action="store_true", help="keep the folds already in the run folder")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing run folder and submission")
+    parser.add_argument("--set", action="append", metavar="NAME=VALUE",
+                        help="override a preset parameter (JSON value), e.g. --set max_epochs=5")
+    parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+
+
+def main(args):
+    cv.check_settings(args.folds, args.holdout, args.backend, args.scheduler, args.n_jobs)
+    overrides = parse_overrides(args.set)
+    parameters = presets.params(args.preset, **overrides)  # a bad override fails before any work
+    name = f"cv-{args.preset}-{'holdout' if args.holdout else f'{args.folds}fold'}-seed{args.seed}"
+    run_dir = paths.RUNS_DIR / name if args.out is None else Path(args.out)
+    sub_path = paths.SUBMISSIONS_DIR / f"{name}.csv" if args.submission is None else Path(args.submission)
+    runs.check_can_start(run_dir, args.resume, args.force)
+    check_writable(sub_path, args.force or args.resume)
+    comp = load_competition(data_dir(args))
+    classes, y = np.unique(comp.y, return_inverse=True)
+    config = {"preset": args.preset, "parameters": parameters, "seed": args.seed,
+              "folds": None if args.holdout else args.folds, "holdout": args.holdout, "n_jobs": args.n_jobs,
+              "backend": args.backend, "version": __version__, "git_commit": git_commit(),
+              "data_dir": str(comp.folder.resolve()), "classes": classes.tolist()}
+    runs.start(run_dir, config, args.resume, args.force)
+    started = time.perf_counter()
+    print(f"cross-validating preset {args.preset} on {len(y)} rows "
+          f"({'holdout ' + str(args.holdout) if args.holdout else f'{args.folds} folds'}), run folder {run_dir}",
+          flush=True)
+
+    result = cv.cross_validate(comp.X, y, comp.X_test, args.preset, overrides, args.folds, args.seed, args.n_jobs,
+                               args.backend, args.scheduler, run_dir, resume=args.resume,
+                               holdout=args.holdout, verbose=0 if args.quiet else 1)
+    labels = classes[result["test_proba"].argmax(axis=1)]
+    write_submission(sub_path, labels, force=True)
+    what = "hold-out model's" if args.holdout else "fold-ensemble"
+    print(f"wrote the {what} submission {sub_path} ({len(labels)} rows)")
+    scored = None
+    if comp.solution is not None:
+        scored = score(labels, comp.solution)
+        print(f"scored against the solution in {comp.folder}: accuracy {scored['accuracy']:.4f}")
+    metrics = runs.save_results(run_dir, result, classes, {
+        "submission": str(sub_path), "submission_score": scored, "seconds": time.perf_counter() - started})
+    figures = write_report(run_dir, config, metrics, result["folds"], comp.X, y, result["oof_proba"], scored)
+    if args.holdout:
+        print(f"hold-out accuracy {metrics['oof_accuracy']:.4f} on {metrics['n_scored']} rows")
+    else:
+        print(f"out-of-fold accuracy {metrics['oof_accuracy']:.4f}; fold mean {metrics['mean_accuracy']:.4f} "
+              f"± {metrics['std_accuracy']:.4f}")
+    print(f"report: {run_dir / 'report.md'}" + (f"; figures: {', '.join(str(p) for p in figures)}" if figures else ""))

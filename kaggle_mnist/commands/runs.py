@@ -1,0 +1,54 @@
+"""List the runs in a folder, best first: a local leaderboard."""
+
+import json
+from pathlib import Path
+
+from kaggle_mnist import paths, runs
+
+HELP = "list the cross-validation runs in a folder, best first"
+
+
+def add_arguments(parser):
+    parser.add_argument("folder", nargs="?", default=str(paths.RUNS_DIR), help="the folder of run folders")
+
+
+def read_run(run_dir):
+    """One row of the table, or None for a folder that is not a finished run."""
+    try:
+        config = json.loads((run_dir / runs.CONFIG_JSON).read_text())
+        metrics = json.loads((run_dir / runs.METRICS_JSON).read_text())
+        held_out = (metrics.get("submission_score") or {}).get("accuracy")
+        return {"run": run_dir.name, "preset": config["preset"],
+                "folds": f"holdout {config['holdout']}" if config.get("holdout") else str(config["folds"]),
+                "seed": config["seed"], "oof": metrics["oof_accuracy"], "held_out": held_out,
+                "seconds": metrics.get("seconds"), "submission": metrics.get("submission")}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def table(folder):
+    """The finished runs under ``folder``, best first (held-out score, else out-of-fold)."""
+    rows = [row for d in sorted(Path(folder).iterdir()) if d.is_dir() and (row := read_run(d))]
+    return sorted(rows, key=lambda r: (r["held_out"] if r["held_out"] is not None else -1, r["oof"]), reverse=True)
+
+
+def fmt_time(seconds):
+    return "-" if seconds is None else f"{seconds / 60:.1f} min"
+
+
+def main(args):
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        print(f"no runs yet: {folder}/ does not exist")
+        return
+    rows = table(folder)
+    if not rows:
+        print(f"no finished runs in {folder}/")
+        return
+    header = ["#", "run", "preset", "folds", "seed", "out-of-fold", "held-out", "time", "submission"]
+    lines = [[str(i), r["run"], r["preset"], r["folds"], str(r["seed"]), f"{r['oof']:.4f}",
+              "-" if r["held_out"] is None else f"{r['held_out']:.5f}", fmt_time(r["seconds"]),
+              r["submission"] or "-"] for i, r in enumerate(rows, 1)]
+    widths = [max(len(x) for x in col) for col in zip(header, *lines)]
+    for line in [header, *lines]:
+        print("  ".join(x.ljust(w) for x, w in zip(line, widths)).rstrip())

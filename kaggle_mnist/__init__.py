@@ -11,7 +11,7 @@ The pieces, each a small module:
 - ``kaggle_mnist.submission``: write, validate and score submissions.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from kaggle_mnist.errors import KaggleMnistError  # noqa: E402
 

@@ -1,12 +1,12 @@
 """Networks by name: what ``NumpyNetClassifier(architecture=...)`` builds.
 
-- ``mlp``: Dense layers of ``hidden_sizes``, each followed by optional BatchNorm, the
+- ``mlp``: Dense layers of ``hidden_layer_sizes``, each followed by optional BatchNorm, the
   activation and optional Dropout; then a Dense layer to the class logits.
 - ``lenet``: the classic LeNet-like 32c5-64c5: two 5x5 convolutions ('same' padding),
   each followed by 2x2 max pooling and the activation, then Dense layers of
-  ``hidden_sizes``.
+  ``hidden_layer_sizes``.
 - ``cnn``: the Kaggle-proven shape: two blocks of two 3x3 convolutions (32 then 64
-  filters) with BatchNorm, ReLU, 2x2 pooling and dropout, then Dense ``hidden_sizes``.
+  filters) with BatchNorm, ReLU, 2x2 pooling and dropout, then Dense ``hidden_layer_sizes``.
 
 Input rows of 784 pixels are reshaped to (28, 28, 1) images for the convolutional
 networks (channels last). Every builder takes the estimator's parameters and the run's
@@ -19,6 +19,12 @@ import math
 
 from kaggle_mnist.nn import ACTIVATIONS, BatchNorm, Dense, Dropout, Flatten, Reshape, Sequential
 from kaggle_mnist.nn.conv import Conv2D, MaxPool2D
+
+
+def hidden_layer_sizes(p):
+    """The widths of the hidden layers: a tuple, or one int for one layer (as scikit-learn)."""
+    sizes = p["hidden_layer_sizes"]
+    return (sizes,) if isinstance(sizes, int) and not isinstance(sizes, bool) else sizes
 
 
 def build_mlp(n_features, n_classes, p, streams, dtype):
@@ -34,9 +40,9 @@ def _image_side(n_features):
 
 
 def _dense_head(layers, n_in, n_classes, p, streams, dtype, init="he"):
-    """Append Dense layers of ``hidden_sizes`` (each with optional BatchNorm, the
+    """Append Dense layers of ``hidden_layer_sizes`` (each with optional BatchNorm, the
     activation, optional Dropout) and the output layer to ``layers``; return them."""
-    for width in p["hidden_sizes"]:
+    for width in hidden_layer_sizes(p):
         layers.append(Dense(n_in, width, streams.init, init, dtype))
         if p["batchnorm"]:
             layers.append(BatchNorm(width, dtype=dtype))

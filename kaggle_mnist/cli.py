@@ -176,7 +176,7 @@ def data_dir(args):
     return Path(args.data_dir) if args.data_dir else default_data_dir()
 
 def parse_overrides(items):
-    """["max_epochs=3", "hidden_sizes=[64, 32]"] -> {"max_epochs": 3, "hidden_sizes": (64, 32)}.
+    """["max_iter=3", "hidden_layer_sizes=[64, 32]"] -> {"max_iter": 3, "hidden_layer_sizes": (64, 32)}.
 
     Values are JSON; anything that is not JSON is taken as a string.
     """

@@ -27,16 +27,16 @@ from kaggle_mnist.errors import KaggleMnistError
 
 PRESETS = {
     "seed-2layer": dict(
-        hidden_sizes=(10,), activation="relu", init="uniform", optimizer="sgd", learning_rate=0.1,
-        batch_size=None, max_epochs=500,
+        hidden_layer_sizes=(10,), activation="relu", init="uniform", solver="sgd", learning_rate_init=0.1,
+        batch_size=None, max_iter=500,
     ),
     "seed-3layer": dict(
-        hidden_sizes=(64, 64), activation="sigmoid", init="glorot", optimizer="sgd", learning_rate=0.5,
-        batch_size=32, max_epochs=20,
+        hidden_layer_sizes=(64, 64), activation="sigmoid", init="glorot", solver="sgd", learning_rate_init=0.5,
+        batch_size=32, max_iter=20,
     ),
     "mlp": dict(
-        hidden_sizes=(1024, 1024), activation="relu", optimizer="adamw", learning_rate=2e-3,
-        weight_decay=0.05, dropout=0.3, batch_size=128, max_epochs=40, lr_schedule="onecycle",
+        hidden_layer_sizes=(1024, 1024), activation="relu", solver="adamw", learning_rate_init=2e-3,
+        weight_decay=0.05, dropout=0.3, batch_size=128, max_iter=40, learning_rate="onecycle",
         label_smoothing=0.1, augment="mild",
         # With early stopping (as in cross-validation) keep the best weights, but never stop
         # early: the validation loss rises while the one-cycle rate is high, and stopping
@@ -44,18 +44,18 @@ PRESETS = {
         n_iter_no_change=40,
     ),
     "lenet": dict(
-        architecture="lenet", hidden_sizes=(256,), activation="relu", optimizer="adamw", learning_rate=3e-3,
-        weight_decay=0.05, dropout=0.4, batch_size=128, max_epochs=30, lr_schedule="onecycle",
+        architecture="lenet", hidden_layer_sizes=(256,), activation="relu", solver="adamw", learning_rate_init=3e-3,
+        weight_decay=0.05, dropout=0.4, batch_size=128, max_iter=30, learning_rate="onecycle",
         label_smoothing=0.1, augment="affine", n_iter_no_change=30,
     ),
     "cnn": dict(
-        architecture="cnn", hidden_sizes=(256,), activation="relu", optimizer="adamw", learning_rate=3e-3,
-        weight_decay=0.05, dropout=0.4, batch_size=128, max_epochs=30, lr_schedule="onecycle",
+        architecture="cnn", hidden_layer_sizes=(256,), activation="relu", solver="adamw", learning_rate_init=3e-3,
+        weight_decay=0.05, dropout=0.4, batch_size=128, max_iter=30, learning_rate="onecycle",
         label_smoothing=0.1, augment="affine", n_iter_no_change=30,
     ),
     "fast": dict(
-        hidden_sizes=(128,), activation="relu", optimizer="adam", learning_rate=2e-3, batch_size=128,
-        max_epochs=5,
+        hidden_layer_sizes=(128,), activation="relu", solver="adam", learning_rate_init=2e-3, batch_size=128,
+        max_iter=5,
     ),
 }
 PRESETS["lenet-tta"] = {**PRESETS["lenet"], "tta": 4}
@@ -64,13 +64,13 @@ DEFAULT = "mlp"
 
 def params(name, **overrides):
     """The parameters of preset ``name``, updated with ``overrides`` and checked."""
-    from kaggle_mnist.estimator import NumpyNetClassifier
+    from kaggle_mnist.estimator import NumpyNetClassifier, check_params
 
     if name not in PRESETS:
         raise KaggleMnistError(f"unknown preset {name!r}; the presets are {', '.join(PRESETS)}")
     merged = {**PRESETS[name], **overrides}
     try:
-        NumpyNetClassifier(**merged)._check_params()
+        check_params(NumpyNetClassifier(**merged))
     except (TypeError, ValueError) as e:
         raise KaggleMnistError(f"preset {name}: {e}") from None
     return merged

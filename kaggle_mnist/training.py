@@ -10,7 +10,7 @@ step, and keeps the record. One epoch:
    loss, backward, the optimizer's update (:class:`PlainStep`);
 3. optionally score the validation data; with early stopping, remember the best
    weights (highest validation accuracy, ties broken by the lower loss) and stop after
-   ``patience`` epochs without improvement. Accuracy, not loss, decides: with label
+   ``patience`` epochs without an improvement of more than ``tol``. Accuracy, not loss, decides: with label
    smoothing or a one-cycle schedule the validation cross-entropy bottoms out early
    (seen at epoch 5 of 30) while accuracy goes on rising.
 
@@ -115,14 +115,17 @@ def evaluate(model, X, y, batch_size=2048, forward=None):
 
 
 def train(model, X, y, *, loss_fn, optimizer, schedule, epochs, batch_size, rng, X_val=None, y_val=None,
-          early_stopping=False, patience=10, augment=None, verbose=0, prefix="", history=None, first_step=0,
-          use_engine=True):
+          early_stopping=False, patience=10, tol=0.0, augment=None, verbose=0, prefix="", history=None,
+          first_step=0, use_engine=True):
     """Train ``model`` in place on X (N, ...) and y (N,) integer labels.
 
     Args:
         batch_size: rows per step; None for full-batch gradient descent.
         rng: the generator for shuffling and augmentation.
         augment: optional ``augment(xb, rng) -> xb`` applied to each training batch.
+        patience, tol: with early stopping, stop after ``patience`` epochs that did not
+            raise the validation accuracy by more than ``tol`` (with ``tol`` 0: did
+            not raise it, or match it at a lower loss).
         history: a History to extend (for ``partial_fit``); ``first_step`` numbers
             the steps for the schedule across calls.
         use_engine: take the steps with the engine (False: the plain step, always).
@@ -146,12 +149,15 @@ def train(model, X, y, *, loss_fn, optimizer, schedule, epochs, batch_size, rng,
                     history.val_accuracy.append(val_acc)
                 progress.epoch_done(epoch, {"loss": history.loss[-1], "accuracy": history.accuracy[-1],
                                             "val_accuracy": history.val_accuracy[-1] if X_val is not None else None})
+                if hasattr(schedule, "end_epoch"):  # a schedule that listens (nn/schedules.py: Adaptive)
+                    schedule.end_epoch(history)
                 if early_stopping and X_val is not None:
                     score = (history.val_accuracy[-1], -history.val_loss[-1])
+                    waited = 0 if score[0] > best[0] + tol or (score > best and tol == 0) else waited + 1
                     if score > best:
-                        best, best_state, waited = score, model.state_dict(), 0
+                        best, best_state = score, model.state_dict()
                         history.best_epoch = len(history.loss) - 1
-                    elif (waited := waited + 1) >= patience:
+                    if waited >= patience:
                         history.stopped_early = True
                         break
         except KeyboardInterrupt:

@@ -6,7 +6,7 @@ import pytest
 from kaggle_mnist import architectures, seeds
 from kaggle_mnist.nn import BatchNorm, Conv2D, Dense, Dropout, MaxPool2D, Sigmoid
 
-PARAMS = dict(hidden_sizes=(32, 16), activation="relu", init="auto", batchnorm=False, dropout=0.25)
+PARAMS = dict(hidden_layer_sizes=(32, 16), activation="relu", init="auto", batchnorm=False, dropout=0.25)
 
 
 def build(name, **changes):

@@ -40,9 +40,9 @@ def test_a_bug_keeps_its_traceback():
 
 
 def test_parse_overrides_reads_json_and_names_the_known_parameters():
-    assert cli.parse_overrides(["max_epochs=3", "hidden_sizes=[64, 32]", "augment=mild", "tta=0"]) == {
-        "max_epochs": 3, "hidden_sizes": (64, 32), "augment": "mild", "tta": 0}
-    with pytest.raises(KaggleMnistError, match="expected NAME=VALUE with NAME one of .*max_epochs"):
+    assert cli.parse_overrides(["max_iter=3", "hidden_layer_sizes=[64, 32]", "augment=mild", "tta=0"]) == {
+        "max_iter": 3, "hidden_layer_sizes": (64, 32), "augment": "mild", "tta": 0}
+    with pytest.raises(KaggleMnistError, match="expected NAME=VALUE with NAME one of .*max_iter"):
         cli.parse_overrides(["colour=red"])
     with pytest.raises(KaggleMnistError, match="expected NAME=VALUE"):
-        cli.parse_overrides(["max_epochs"])
+        cli.parse_overrides(["max_iter"])

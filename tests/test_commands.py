@@ -55,7 +55,7 @@ def test_workdir_and_defaults_are_relative_to_it(tmp_path, kaggle_dir):
     work = tmp_path / "work"
     work.mkdir()
     (work / "data").symlink_to(kaggle_dir)
-    out = kaggle_mnist("--workdir", work, "train", "--preset", "fast", "--set", "max_epochs=1", "--quiet")
+    out = kaggle_mnist("--workdir", work, "train", "--preset", "fast", "--set", "max_iter=1", "--quiet")
     assert out.returncode == 0, out.stderr
     assert (work / "models" / "fast-seed0" / "model.json").exists()
     assert sorted(p.name for p in work.iterdir()) == ["data", "models"]

@@ -107,9 +107,9 @@ def test_dask_backend_on_a_local_cluster(kaggle_dir):
     X_test = load_test(kaggle_dir / "test.csv")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", processes=True,
                                   dashboard_address=None) as cluster:
-        result = cv.cross_validate(X, y, X_test, "fast", {"max_epochs": 2}, n_folds=2, seed=0, n_jobs=2,
+        result = cv.cross_validate(X, y, X_test, "fast", {"max_iter": 2}, n_folds=2, seed=0, n_jobs=2,
                                    backend="dask", scheduler=cluster.scheduler_address, verbose=0, log=lambda *a: None)
-    local = cv.cross_validate(X, y, X_test, "fast", {"max_epochs": 2}, n_folds=2, seed=0, verbose=0,
+    local = cv.cross_validate(X, y, X_test, "fast", {"max_iter": 2}, n_folds=2, seed=0, verbose=0,
                               log=lambda *a: None)
     assert result["oof_accuracy"] > 0.9
     np.testing.assert_allclose(result["test_proba"], local["test_proba"], rtol=1e-5, atol=1e-6)

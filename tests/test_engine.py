@@ -75,7 +75,7 @@ def test_a_signal_during_a_step_waits_for_both_threads_then_arrives():
 
 # ------------------------------------------------------------------ the strategies against the plain step
 def mlp(dtype=np.float64, dropout=0.0, seed=1):
-    params = dict(hidden_sizes=(40, 24), activation="relu", init="he", batchnorm=False, dropout=dropout)
+    params = dict(hidden_layer_sizes=(40, 24), activation="relu", init="he", batchnorm=False, dropout=dropout)
     return architectures.build("mlp", 30, 5, params, seeds.streams(seed), dtype)
 
 
@@ -148,7 +148,7 @@ def test_training_gives_the_same_model_on_one_thread_or_two(monkeypatch):
 
     def fit(threads):
         monkeypatch.setattr(engine, "make", lambda *a: made.append(real_make(*a, threads=threads)) or made[-1])
-        return NumpyNetClassifier(architecture="lenet", hidden_sizes=(16,), max_epochs=2, batch_size=32,
+        return NumpyNetClassifier(architecture="lenet", hidden_layer_sizes=(16,), max_iter=2, batch_size=32,
                                   dropout=0.3, random_state=0).fit(X / 255, y)
 
     one, two = fit(1), fit(2)
@@ -170,7 +170,7 @@ def test_training_with_the_engine_equals_training_without_it_for_an_mlp():
     X, y = blob_digits(200)
 
     def fit(use_engine):
-        return NumpyNetClassifier(hidden_sizes=(16,), max_epochs=2, batch_size=32, augment="affine", dropout=0.2,
+        return NumpyNetClassifier(hidden_layer_sizes=(16,), max_iter=2, batch_size=32, augment="affine", dropout=0.2,
                                   random_state=0, engine=use_engine).fit(X / 255, y)
 
     with_engine, without = fit(True), fit(False)

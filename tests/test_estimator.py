@@ -25,7 +25,7 @@ def test_scikit_learn_estimator_checks_all_pass(monkeypatch):
 def test_overfits_32_samples():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(32, 20)), rng.integers(0, 4, 32)  # pure noise: only memorising works
-    clf = NumpyNetClassifier(hidden_sizes=(64,), learning_rate=1e-2, batch_size=None, max_epochs=300, random_state=0)
+    clf = NumpyNetClassifier(hidden_layer_sizes=(64,), learning_rate_init=1e-2, batch_size=None, max_iter=300, random_state=0)
     clf.fit(X, y)
     assert clf.score(X, y) == 1.0 and clf.loss_curve_[-1] < 0.05 < clf.loss_curve_[0]
 
@@ -33,7 +33,7 @@ def test_overfits_32_samples():
 def test_same_seed_same_model_other_seed_other_model():
     X, y = blob_digits(300, noise=120)
     X = X / 255
-    make = lambda seed: NumpyNetClassifier(hidden_sizes=(32,), max_epochs=3, dropout=0.2, random_state=seed)  # noqa
+    make = lambda seed: NumpyNetClassifier(hidden_layer_sizes=(32,), max_iter=3, dropout=0.2, random_state=seed)  # noqa
     a, b, c = make(0).fit(X, y), make(0).fit(X, y), make(1).fit(X, y)
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
     assert a.loss_curve_ == b.loss_curve_ and a.loss_curve_ != c.loss_curve_
@@ -42,7 +42,7 @@ def test_same_seed_same_model_other_seed_other_model():
 def test_any_label_type_and_partial_fit():
     X, y = blob_digits(200)
     names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])[y]
-    clf = NumpyNetClassifier(hidden_sizes=(32,), random_state=0)
+    clf = NumpyNetClassifier(hidden_layer_sizes=(32,), random_state=0)
     with pytest.raises(ValueError, match="classes must be passed"):
         clf.partial_fit(X / 255, names)
     for _ in range(5):
@@ -54,7 +54,7 @@ def test_any_label_type_and_partial_fit():
 
 def test_full_batch_is_plain_gradient_descent():
     X, y = blob_digits(100)
-    clf = NumpyNetClassifier(hidden_sizes=(8,), optimizer="sgd", learning_rate=0.1, batch_size=None, max_epochs=4,
+    clf = NumpyNetClassifier(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=0.1, batch_size=None, max_iter=4,
                              random_state=0).fit(X / 255, y)
     assert clf.history_.steps == 4  # one step per epoch
 
@@ -62,7 +62,7 @@ def test_full_batch_is_plain_gradient_descent():
 def test_early_stopping_keeps_best_weights():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(400, 30)), rng.integers(0, 3, 400)  # random labels: memorising hurts validation
-    clf = NumpyNetClassifier(hidden_sizes=(256,), learning_rate=1e-2, max_epochs=60, early_stopping=True,
+    clf = NumpyNetClassifier(hidden_layer_sizes=(256,), learning_rate_init=1e-2, max_iter=60, early_stopping=True,
                              n_iter_no_change=3, random_state=0).fit(X, y)
     h = clf.history_
     assert h.stopped_early and clf.n_iter_ < 60
@@ -75,7 +75,7 @@ def test_predict_proba_is_the_softmax_of_the_logits_whatever_the_label_smoothing
     """Label smoothing shapes the training targets only: the probabilities are the
     network's own (a smoothed output would put at least eps/K on every class)."""
     X, y = blob_digits(200)
-    clf = NumpyNetClassifier(hidden_sizes=(16,), max_epochs=5, label_smoothing=0.3, random_state=0).fit(X / 255, y)
+    clf = NumpyNetClassifier(hidden_layer_sizes=(16,), max_iter=5, label_smoothing=0.3, random_state=0).fit(X / 255, y)
     X64 = X[:30] / 255
     expected = softmax(clf.model_.forward(X64).astype(np.float64))
     np.testing.assert_allclose(clf.predict_proba(X64), expected, rtol=1e-10)
@@ -84,7 +84,7 @@ def test_predict_proba_is_the_softmax_of_the_logits_whatever_the_label_smoothing
 
 def test_divergence_names_epoch_and_batch_and_keeps_last_good_weights():
     X, y = blob_digits(256)
-    clf = NumpyNetClassifier(hidden_sizes=(32,), optimizer="sgd", learning_rate=1.0, batch_size=64, max_epochs=5,
+    clf = NumpyNetClassifier(hidden_layer_sizes=(32,), solver="sgd", learning_rate_init=1.0, batch_size=64, max_iter=5,
                              random_state=0)
     with pytest.raises(TrainingDivergedError, match=r"became (nan|inf) at epoch 1, batch 1 "):
         clf.fit(X * np.float32(1e36), y)  # float32 overflows in the first product
@@ -105,38 +105,38 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_model(monkeypatch):
             return xb
 
     monkeypatch.setitem(augment.AUGMENTERS, "interrupt", Interrupt)
-    clf = NumpyNetClassifier(hidden_sizes=(16,), batch_size=64, max_epochs=10, augment="interrupt", random_state=0)
+    clf = NumpyNetClassifier(hidden_layer_sizes=(16,), batch_size=64, max_iter=10, augment="interrupt", random_state=0)
     clf.fit(X / 255, y)
     assert clf.interrupted_ and clf.n_iter_ == 2
     assert clf.predict(X[:5] / 255).shape == (5,)
 
 
 @pytest.mark.parametrize("name, value, message", [
-    ("hidden_sizes", (0,), "hidden_sizes must be"), ("activation", "gelu", "activation must be one of"),
-    ("optimizer", "rmsprop", "optimizer must be"), ("learning_rate", -1, "learning_rate must be"),
+    ("hidden_layer_sizes", (0,), "hidden_layer_sizes must be"), ("activation", "gelu", "activation must be one of"),
+    ("solver", "rmsprop", "solver must be"), ("learning_rate_init", -1, "learning_rate_init must be"),
     ("batch_size", 0, "batch_size must be"), ("dropout", 1.0, "dropout must be"),
     ("architecture", "resnet", "architecture must be"), ("augment", "flip", "augment must be"),
 ])
 def test_bad_parameters_raise_naming_the_parameter(name, value, message):
     X, y = blob_digits(50)
     with pytest.raises(ValueError, match=message):
-        NumpyNetClassifier(max_epochs=1, **{name: value}).fit(X, y)
+        NumpyNetClassifier(max_iter=1, **{name: value}).fit(X, y)
 
 
 def test_works_inside_pipeline_cross_val_score_and_grid_search():
     X, y = blob_digits(300)
-    pipe = make_pipeline(NumpyNetClassifier(hidden_sizes=(32,), max_epochs=20, random_state=0))
+    pipe = make_pipeline(NumpyNetClassifier(hidden_layer_sizes=(32,), max_iter=20, random_state=0))
     scores = cross_val_score(pipe, X, y, cv=3)
     assert scores.shape == (3,) and scores.min() > 0.9
-    grid = GridSearchCV(pipe, {"net__hidden_sizes": [(8,), (32,)]}, cv=2).fit(X, y)
-    assert grid.best_params_["net__hidden_sizes"] in [(8,), (32,)] and grid.best_score_ > 0.9
+    grid = GridSearchCV(pipe, {"net__hidden_layer_sizes": [(8,), (32,)]}, cv=2).fit(X, y)
+    assert grid.best_params_["net__hidden_layer_sizes"] in [(8,), (32,)] and grid.best_score_ > 0.9
 
 
 def test_batchnorm_leaky_relu_and_schedules_train():
     X, y = blob_digits(400)
-    clf = NumpyNetClassifier(hidden_sizes=(64, 32), activation="leaky_relu", batchnorm=True, optimizer="nesterov",
-                             learning_rate=0.05, lr_schedule="cosine", warmup_epochs=1, label_smoothing=0.1,
-                             max_epochs=8, random_state=0, dtype="float64").fit(X / 255, y)
+    clf = NumpyNetClassifier(hidden_layer_sizes=(64, 32), activation="leaky_relu", batchnorm=True, solver="nesterov",
+                             learning_rate_init=0.05, learning_rate="cosine", warmup_epochs=1, label_smoothing=0.1,
+                             max_iter=8, random_state=0, dtype="float64").fit(X / 255, y)
     assert clf.score(X / 255, y) > 0.95 and clf.model_.params()["0.W"].dtype == np.float64
 
 
@@ -148,6 +148,6 @@ def test_early_stopping_picks_best_accuracy_not_lowest_loss(monkeypatch):
     scripted = iter([(0.50, 0.90), (0.30, 0.92), (0.40, 0.95), (0.45, 0.95), (0.60, 0.93)])  # (loss, accuracy)
     monkeypatch.setattr(training, "evaluate", lambda model, X, y, forward=None: next(scripted))
     X, y = blob_digits(200)
-    clf = NumpyNetClassifier(hidden_sizes=(8,), max_epochs=5, early_stopping=True, n_iter_no_change=10,
+    clf = NumpyNetClassifier(hidden_layer_sizes=(8,), max_iter=5, early_stopping=True, n_iter_no_change=10,
                              random_state=0).fit(X / 255, y)
     assert clf.history_.best_epoch == 2  # highest accuracy; of the tied 0.95s, the lower loss

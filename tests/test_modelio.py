@@ -14,7 +14,7 @@ from kaggle_mnist.modelio import load_model, save_model
 @pytest.fixture
 def saved(tmp_path):
     X, y = blob_digits(200)
-    model = presets.build("fast", max_epochs=2, random_state=0, dropout=0.1, batchnorm=True).fit(X, y)
+    model = presets.build("fast", max_iter=2, random_state=0, dropout=0.1, batchnorm=True).fit(X, y)
     path = save_model(model, tmp_path / "model", preset="fast")
     return model, path, X
 
@@ -55,7 +55,7 @@ def edit_json(path, change):
     (lambda p: (p / "weights.npz").write_bytes((p / "weights.npz").read_bytes()[:200]), "checksum does not match"),
     (lambda p: edit_json(p, lambda m: m.update(kaggle_mnist_version="9.0.0")), "saved by kaggle-mnist 9.0.0"),
     (lambda p: edit_json(p, lambda m: m.pop("classes")), "missing classes"),
-    (lambda p: edit_json(p, lambda m: m["params"].update(hidden_sizes=[64])), "does not fit"),
+    (lambda p: edit_json(p, lambda m: m["params"].update(hidden_layer_sizes=[64])), "the declared network has"),
     (lambda p: edit_json(p, lambda m: m["params"].update(activation="gelu")), "bad parameters"),
 ], ids=["bad-json", "no-json", "no-weights", "truncated", "version", "missing-key", "shape", "bad-param"])
 def test_broken_model_files_raise_one_clear_error(saved, breakage, message):

@@ -100,7 +100,7 @@ def test_maxpool_ties_share_the_gradient():
 def test_small_cnn_overfits_a_tiny_batch(architecture):
     rng = np.random.default_rng(0)
     X, y = rng.random((24, 784)).astype(np.float32), np.arange(24) % 4  # noise: only memorising works
-    clf = NumpyNetClassifier(architecture=architecture, hidden_sizes=(32,), learning_rate=3e-3, batch_size=None,
-                             max_epochs=150, random_state=0).fit(X, y)
+    clf = NumpyNetClassifier(architecture=architecture, hidden_layer_sizes=(32,), learning_rate_init=3e-3, batch_size=None,
+                             max_iter=150, random_state=0).fit(X, y)
     assert clf.score(X, y) == 1.0 and clf.loss_curve_[-1] < 0.1
     assert type(clf.model_.layers[1]).__name__ == "Conv2D" and not clf.model_.layers[1].need_dx

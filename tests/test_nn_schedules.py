@@ -19,5 +19,5 @@ def test_schedules():
     lrs = [one(s) for s in range(100)]
     assert max(lrs) == pytest.approx(0.1) and lrs.index(max(lrs)) == 25
     assert all(math.isfinite(x) and x > 0 for x in lrs)
-    with pytest.raises(ValueError, match="lr_schedule"):
+    with pytest.raises(ValueError, match="learning_rate must be"):
         make_schedule("exp", 0.1, 10)

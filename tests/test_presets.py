@@ -9,6 +9,7 @@ import pytest
 
 from conftest import ROOT, blob_digits
 from kaggle_mnist import NumpyNetClassifier, presets
+from kaggle_mnist.estimator import check_params
 from kaggle_mnist.errors import KaggleMnistError
 
 
@@ -17,15 +18,15 @@ def test_every_preset_builds_a_valid_pipeline(name):
     model = presets.build(name, random_state=0)
     net = model[-1]
     assert isinstance(net, NumpyNetClassifier) and net.random_state == 0
-    net._check_params()
+    check_params(net)
 
 
 def test_seed_presets_are_the_tutorials():
     two = presets.params("seed-2layer")
-    assert two["hidden_sizes"] == (10,) and two["batch_size"] is None and two["max_epochs"] == 500
-    assert two["init"] == "uniform" and two["optimizer"] == "sgd" and two["learning_rate"] == 0.1
+    assert two["hidden_layer_sizes"] == (10,) and two["batch_size"] is None and two["max_iter"] == 500
+    assert two["init"] == "uniform" and two["solver"] == "sgd" and two["learning_rate_init"] == 0.1
     assert presets.params("seed-3layer")["activation"] == "sigmoid"
-    assert presets.params("seed-3layer")["hidden_sizes"] == (64, 64)
+    assert presets.params("seed-3layer")["hidden_layer_sizes"] == (64, 64)
 
 
 def test_presets_are_named_after_their_architecture():
@@ -44,7 +45,7 @@ def test_unknown_preset_and_bad_override():
 
 def test_test_time_augmentation_averages_views():
     X, y = blob_digits(200)
-    clf = NumpyNetClassifier(hidden_sizes=(32,), max_epochs=5, random_state=0).fit(X / 255, y)
+    clf = NumpyNetClassifier(hidden_layer_sizes=(32,), max_iter=5, random_state=0).fit(X / 255, y)
     plain = clf.predict_proba(X[:20] / 255)
     clf.set_params(tta=4)
     averaged = clf.predict_proba(X[:20] / 255)

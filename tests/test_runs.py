@@ -9,14 +9,14 @@ from kaggle_mnist import runs
 from kaggle_mnist.cv import FoldResult
 from kaggle_mnist.errors import KaggleMnistError
 
-CONFIG = {"preset": "fast", "parameters": {"hidden_sizes": (8,)}, "seed": 0, "folds": 3, "holdout": None,
+CONFIG = {"preset": "fast", "parameters": {"hidden_layer_sizes": (8,)}, "seed": 0, "folds": 3, "holdout": None,
           "n_jobs": 1}
 
 
 def test_start_writes_config_and_refuses_a_second_run(tmp_path):
     run = tmp_path / "run"
     runs.start(run, CONFIG)
-    assert json.loads((run / runs.CONFIG_JSON).read_text())["parameters"] == {"hidden_sizes": [8]}
+    assert json.loads((run / runs.CONFIG_JSON).read_text())["parameters"] == {"hidden_layer_sizes": [8]}
     with pytest.raises(KaggleMnistError, match="already holds a run"):
         runs.start(run, CONFIG)
     runs.start(run, {**CONFIG, "n_jobs": 2}, resume=True)  # how it is run may change

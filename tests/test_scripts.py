@@ -49,7 +49,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, name, args, message):
 
 def test_corrupt_model_and_existing_submission(tmp_path, kaggle_dir):
     model, sub = tmp_path / "model", tmp_path / "sub.csv"
-    script("train.py", "--data-dir", kaggle_dir, "--preset", "fast", "--out", model, "--quiet", "--set", "max_epochs=1")
+    script("train.py", "--data-dir", kaggle_dir, "--preset", "fast", "--out", model, "--quiet", "--set", "max_iter=1")
     sub.write_text("mine")
     out = script("predict.py", "--model", model, "--data-dir", kaggle_dir, "--out", sub)
     assert out.returncode == 2 and "already exists" in out.stderr and sub.read_text() == "mine"
@@ -94,7 +94,7 @@ def test_sigterm_stops_the_workers_of_a_parallel_cross_validation(tmp_path, kagg
 
     proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "cross_validate.py"), "--data-dir", kaggle_dir,
                              "--preset", "fast", "--folds", "2", "--n-jobs", "2", "--out", tmp_path / "run",
-                             "--set", "max_epochs=100000", "--set", "n_iter_no_change=100000"],
+                             "--set", "max_iter=100000", "--set", "n_iter_no_change=100000"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline, workers = time.monotonic() + 60, set()

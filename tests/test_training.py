@@ -10,7 +10,7 @@ from kaggle_mnist.nn import SGD, Adam, SoftmaxCrossEntropy, make_schedule
 
 
 def mlp(hidden=(32,), seed=0, dtype=np.float64, n_features=784):
-    params = dict(hidden_sizes=hidden, activation="relu", init="he", batchnorm=False, dropout=0.0)
+    params = dict(hidden_layer_sizes=hidden, activation="relu", init="he", batchnorm=False, dropout=0.0)
     return architectures.build("mlp", n_features, 10, params, seeds.streams(seed), dtype)
 
 

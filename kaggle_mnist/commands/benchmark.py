@@ -50,8 +50,8 @@ def time_fit_predict(clf, X, y, Xt):
 def bench_numpynet(X, y, Xt, epochs, seed, engine=True):
     from kaggle_mnist import NumpyNetClassifier
 
-    return time_fit_predict(NumpyNetClassifier(hidden_sizes=HIDDEN, optimizer="adam", learning_rate=LR,
-                                               batch_size=BATCH, max_epochs=epochs, random_state=seed,
+    return time_fit_predict(NumpyNetClassifier(hidden_layer_sizes=HIDDEN, solver="adam", learning_rate_init=LR,
+                                               batch_size=BATCH, max_iter=epochs, random_state=seed,
                                                engine=engine), X, y, Xt)
 
 
@@ -116,8 +116,8 @@ def bench_torch(X, y, Xt, epochs, seed):
 def bench_numpynet_lenet(X, y, Xt, epochs, seed, engine=True):
     from kaggle_mnist import NumpyNetClassifier
 
-    return time_fit_predict(NumpyNetClassifier(architecture="lenet", hidden_sizes=(128,), optimizer="adam",
-                                               learning_rate=LR, batch_size=BATCH, max_epochs=epochs,
+    return time_fit_predict(NumpyNetClassifier(architecture="lenet", hidden_layer_sizes=(128,), solver="adam",
+                                               learning_rate_init=LR, batch_size=BATCH, max_iter=epochs,
                                                random_state=seed, engine=engine), X, y, Xt)
 
 

@@ -20,7 +20,7 @@ def add_arguments(parser):
     parser.add_argument("--out", help="model folder (default: models/PRESET-seedSEED)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing model folder")
     parser.add_argument("--set", action="append", metavar="NAME=VALUE",
-                        help="override a preset parameter (JSON value), e.g. --set max_epochs=5")
+                        help="override a preset parameter (JSON value), e.g. --set max_iter=5")
     parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
 
 

@@ -254,4 +254,4 @@ class Reshape(Layer):
         return f"Reshape{self.shape}"
 
 
-ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh}
+ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "logistic": Sigmoid, "tanh": Tanh}

@@ -1,15 +1,16 @@
 """The pixel scaler, and the pipelines that the presets and model files are made of."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import validate_data
 
 
-class PixelScaler(TransformerMixin, BaseEstimator):
+class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Scale 0-255 pixels to [0, 1] floats: ``X / 255`` (float32 unless X is float64).
 
-    Stateless: ``fit`` only records the number of features.
+    Stateless: ``fit`` only records the number of features (and their names, given a
+    DataFrame: ``get_feature_names_out`` and ``set_output(transform="pandas")`` work).
     """
 
     def __init__(self, scale=255.0):

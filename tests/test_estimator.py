@@ -6,7 +6,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.utils.estimator_checks import check_estimator
 
 from conftest import blob_digits
-from kaggle_mnist import NumpyNetClassifier
+from kaggle_mnist import NumpyNetClassifier, architectures, seeds
 from kaggle_mnist.nn import softmax
 from kaggle_mnist.errors import TrainingDivergedError
 from kaggle_mnist.pipeline import make_pipeline
@@ -128,8 +128,48 @@ def test_works_inside_pipeline_cross_val_score_and_grid_search():
     pipe = make_pipeline(NumpyNetClassifier(hidden_layer_sizes=(32,), max_iter=20, random_state=0))
     scores = cross_val_score(pipe, X, y, cv=3)
     assert scores.shape == (3,) and scores.min() > 0.9
-    grid = GridSearchCV(pipe, {"net__hidden_layer_sizes": [(8,), (32,)]}, cv=2).fit(X, y)
-    assert grid.best_params_["net__hidden_layer_sizes"] in [(8,), (32,)] and grid.best_score_ > 0.9
+    grid = GridSearchCV(pipe, {"net__hidden_layer_sizes": [(8,), (32,)], "net__alpha": [0.0, 1e-3]}, cv=2).fit(X, y)
+    assert len(grid.cv_results_["params"]) == 4 and grid.best_score_ > 0.9
+    assert grid.best_params_["net__hidden_layer_sizes"] in [(8,), (32,)]
+
+
+def test_scikit_learn_attributes_and_names():
+    X, y = blob_digits(200)
+    clf = NumpyNetClassifier(hidden_layer_sizes=24, max_iter=3, random_state=0).fit(X / 255, y)  # an int: one layer
+    assert [W.shape for W in clf.coefs_] == [(784, 24), (24, 10)] and [b.shape for b in clf.intercepts_] == [(24,), (10,)]
+    assert clf.loss_ == clf.loss_curve_[-1] and clf.best_loss_ == min(clf.loss_curve_)
+    assert clf.best_validation_score_ is None and clf.n_iter_ == 3 and clf.t_ == 3 * 200
+    stopped = NumpyNetClassifier(hidden_layer_sizes=(24,), max_iter=4, early_stopping=True, random_state=0).fit(X / 255, y)
+    assert stopped.best_loss_ is None and stopped.best_validation_score_ == max(stopped.validation_scores_)
+
+
+def test_warm_start_continues_and_alpha_is_an_l2_penalty():
+    X, y = blob_digits(200)
+    clf = NumpyNetClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0, warm_start=True).fit(X / 255, y)
+    first = clf.coefs_[0].copy()
+    clf.fit(X / 255, y)
+    assert clf.n_iter_ == 4 and clf.t_ == 4 * 200 and not np.array_equal(clf.coefs_[0], first)
+    cold = NumpyNetClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0).fit(X / 255, y)
+    assert cold.n_iter_ == 2
+    # alpha as MLPClassifier's: alpha * W / batch rows added to the gradient. One full-batch
+    # SGD step from the same start, with and without it, differs by exactly lr * that.
+    def one_step(alpha):
+        return NumpyNetClassifier(hidden_layer_sizes=(16,), solver="sgd", learning_rate_init=0.1, batch_size=None,
+                                  max_iter=1, alpha=alpha, random_state=0, dtype="float64").fit(X / 255, y)
+
+    params = NumpyNetClassifier(hidden_layer_sizes=(16,), init="auto", dropout=0.0).get_params()
+    W0 = architectures.build("mlp", 784, 10, params, seeds.streams(0), np.float64).params()["0.W"]
+    np.testing.assert_allclose(one_step(0.5).coefs_[0] - one_step(0.0).coefs_[0], -0.1 * 0.5 / 200 * W0, atol=1e-12)
+
+
+@pytest.mark.parametrize("schedule, lr", [("invscaling", 2.0), ("adaptive", 0.1)])
+def test_scikit_learn_schedules(schedule, lr):
+    X, y = blob_digits(200)
+    clf = NumpyNetClassifier(hidden_layer_sizes=(16,), solver="sgd", learning_rate=schedule, learning_rate_init=lr,
+                             max_iter=6, random_state=0).fit(X / 255, y)
+    lrs = clf.history_.lr
+    assert lrs[-1] < lrs[0] if schedule == "invscaling" else lrs[-1] <= lrs[0]
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0] and clf.score(X / 255, y) > 0.3  # chance is 0.1
 
 
 def test_batchnorm_leaky_relu_and_schedules_train():

@@ -21,3 +21,21 @@ def test_schedules():
     assert all(math.isfinite(x) and x > 0 for x in lrs)
     with pytest.raises(ValueError, match="learning_rate must be"):
         make_schedule("exp", 0.1, 10)
+
+
+def test_invscaling_is_scikit_learns():
+    sched = make_schedule("invscaling", 0.1, 100, batch_size=32, power_t=0.5)
+    assert sched(0) == pytest.approx(0.1) and sched(3) == pytest.approx(0.1 / math.sqrt(97))
+
+
+def test_adaptive_divides_by_five_after_two_epochs_without_improvement():
+    from kaggle_mnist.training import History
+
+    sched = make_schedule("adaptive", 0.1, 100, tol=1e-3)
+    history = History()
+    rates = []
+    for loss in [1.0, 0.8, 0.7995, 0.7996, 0.5, 0.5, 0.5]:  # improves, stalls twice, improves, stalls twice
+        history.loss.append(loss)
+        sched.end_epoch(history)
+        rates.append(sched(10))
+    assert rates == pytest.approx([0.1, 0.1, 0.1, 0.02, 0.02, 0.02, 0.004])

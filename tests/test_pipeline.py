@@ -16,3 +16,19 @@ def test_scales_to_unit_range_keeping_float32():
 def test_pipeline_steps():
     pipe = make_pipeline("net")
     assert [name for name, _ in pipe.steps] == ["scale", "net"] and isinstance(pipe[0], PixelScaler)
+
+
+def test_set_output_pandas_on_the_preset_pipeline():
+    import pandas as pd
+    from conftest import blob_digits
+
+    from kaggle_mnist import presets
+    from kaggle_mnist.data import PIXEL_COLUMNS
+
+    X, y = blob_digits(120)
+    frame = pd.DataFrame(X, columns=PIXEL_COLUMNS)
+    model = presets.build("fast", max_iter=2, random_state=0).set_output(transform="pandas")
+    scaled = model[0].fit_transform(frame)
+    assert isinstance(scaled, pd.DataFrame) and list(scaled.columns) == PIXEL_COLUMNS
+    assert list(model[0].get_feature_names_out()) == PIXEL_COLUMNS
+    assert model.fit(frame, y).predict(frame).shape == (120,)

@@ -19,7 +19,6 @@ import sys
 import threading
 
 from kaggle_mnist.errors import KaggleMnistError
-from kaggle_mnist.seeds import MAX_SEED
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -47,6 +46,8 @@ class Parser(argparse.ArgumentParser):
 # ------------------------------------------------------------------ argument types
 def seed(text):
     """An integer seed in [0, 2**32 - 1], what NumPy and scikit-learn accept."""
+    from kaggle_mnist.seeds import MAX_SEED
+
     value = integer(text)
     if not 0 <= value <= MAX_SEED:
         raise argparse.ArgumentTypeError(f"{text!r} is not a seed in [0, {MAX_SEED}]")
@@ -87,36 +88,52 @@ def fraction(text):
 def run(main, argv=None):
     """Call ``main(argv)``; report a :class:`KaggleMnistError` as ``error: ...`` and exit 2.
 
-    Ctrl-C exits with status 130 and a one-line note instead of a traceback. SIGTERM
-    (``kill``, a batch system's time limit) is handled as Ctrl-C is, so that it too
-    stops the worker processes of a parallel cross-validation instead of leaving them
-    training on, and exits with 143. Anything else is a bug and keeps its traceback.
+    A fault of the machine (a full disk, a read-only or missing folder, not enough
+    memory) is reported the same way, naming the path and the cause. Ctrl-C exits with
+    status 130 and a one-line note instead of a traceback. SIGTERM (``kill``, a batch
+    system's time limit) is handled as Ctrl-C is, so that it too stops the worker
+    processes of a parallel cross-validation instead of leaving them training on, and
+    exits with 143. Temporaries of an interrupted write are removed on the way out.
+    Anything else is a bug and keeps its traceback.
     """
-    terminated = []
+    from kaggle_mnist.fileio import cleanup_pending
 
-    def on_sigterm(signum, frame):
-        terminated.append(signum)
+    received = []  # the signals that arrived
+
+    def on_signal(signum, frame):
+        received.append(signum)
         raise KeyboardInterrupt
 
+    def report_interruption():
+        terminated = signal.SIGTERM in received
+        print("terminated" if terminated else "interrupted", file=sys.stderr)
+        return 143 if terminated else 130
+
     in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, on_sigterm) if in_main_thread else None
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)} if in_main_thread else {}
     try:
         status = main(argv)
     except KaggleMnistError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:
+        if isinstance(e, BrokenPipeError):  # output piped into `head` and closed: not an error of ours
+            sys.stdout = open(os.devnull, "w")
+            return 0
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"error: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
+    except MemoryError as e:
+        print(f"error: not enough memory{f' ({e})' if str(e) else ''}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        print("terminated" if terminated else "interrupted", file=sys.stderr)
-        return 143 if terminated else 130
-    except BrokenPipeError:  # output piped into `head` and closed: not an error of ours
-        sys.stdout = open(os.devnull, "w")
-        return 0
+        return report_interruption()
     finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
-    if terminated:  # main() caught it and finished cleanly (train saves the model so far)
-        print("terminated", file=sys.stderr)
-        return 143
+        cleanup_pending()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if received:  # main() caught it and finished cleanly (train saves the model so far)
+        return report_interruption()
     return 0 if status is None else status
 
 

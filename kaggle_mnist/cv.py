@@ -36,7 +36,8 @@ class FoldResult:
 
 
 def check_settings(n_folds, holdout=None, backend="loky", scheduler=None, n_jobs=1):
-    """Refuse impossible settings before any data is read."""
+    """Refuse impossible settings before any data is read: ranges, combinations, and a
+    Dask scheduler that does not answer."""
     if n_jobs < 1:
         raise KaggleMnistError("--n-jobs must be at least 1")
     if holdout is None and n_folds < 2:
@@ -47,6 +48,28 @@ def check_settings(n_folds, holdout=None, backend="loky", scheduler=None, n_jobs
         raise KaggleMnistError(f"--backend must be loky or dask, got {backend!r}")
     if backend == "dask" and not scheduler:
         raise KaggleMnistError("--backend dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+    if scheduler and backend != "dask":
+        raise KaggleMnistError("--scheduler goes with --backend dask")
+    if scheduler:
+        check_scheduler(scheduler)
+
+
+def check_scheduler(address, timeout=5):
+    """Raise unless something answers at the Dask scheduler ``address`` (tcp://HOST:PORT)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if parts.scheme not in ("tcp", "tls") or not host or not port:
+        raise KaggleMnistError(f"--scheduler {address!r}: expected tcp://HOST:PORT")
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as e:
+        raise KaggleMnistError(f"--scheduler {address}: cannot reach the Dask scheduler ({e.strerror or e})") from None
 
 
 def split(y, n_folds, seed, holdout=None):

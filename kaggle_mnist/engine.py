@@ -38,7 +38,7 @@ glibc to keep freed memory instead of faulting in fresh pages for each large arr
 trained at the same speed with and without either, within the machine's noise.
 
 **Interruption is safe by construction**: while the threads work on a step, SIGINT and
-SIGTERM are held back (``pthread_sigmask``) and delivered the moment the step is done,
+SIGTERM are held back (``interrupts.held``) and delivered the moment the step is done,
 so a Ctrl-C can never fall between a result and its hand-off.
 """
 
@@ -46,15 +46,14 @@ import copy
 import math
 import os
 import queue
-import signal
 import threading
 from functools import partial
 
 import numpy as np
 
+from kaggle_mnist import interrupts
 from kaggle_mnist.nn import Conv2D, Dropout
 
-HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 class Workers:
@@ -79,7 +78,7 @@ class Workers:
             thread.start()
 
     def _serve(self, index, inbox):
-        signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)  # signals are the main thread's
+        interrupts.block_in_this_thread()
         while (tasks := inbox.get()) is not None:
             try:
                 self._done.put((index, [task() for task in tasks], None))
@@ -89,8 +88,7 @@ class Workers:
     def run(self, tasks):
         if self.n == 1 or len(tasks) == 1:
             return [task() for task in tasks]
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
-        try:
+        with interrupts.held():  # a Ctrl-C waits for the hand-off, then arrives
             busy = [i for i in range(1, self.n) if tasks[i::self.n]]
             for i in busy:
                 self._inboxes[i - 1].put(tasks[i::self.n])
@@ -106,8 +104,6 @@ class Workers:
                 error = error or failure
                 if theirs is not None:
                     results[index::self.n] = theirs
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a held Ctrl-C arrives here
         if error is not None:
             raise error
         return results

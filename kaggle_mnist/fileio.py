@@ -11,20 +11,52 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from kaggle_mnist import interrupts
 from kaggle_mnist.errors import KaggleMnistError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)  # read the process umask so files get the usual 0644, not mkstemp's 0600
 
 
-def check_writable(path, force=False):
-    """Raise if ``path`` exists and ``force`` is off; make sure its folder exists."""
+def check_writable(path, force=False, folder=False):
+    """Refuse, before any work, an output that cannot be written, and make its folder.
+
+    Refused: ``path`` exists and ``force`` is off; ``path`` is a folder where a file
+    goes (``folder=False``) or the reverse; a parent is a file; the folder cannot be
+    written to (read-only, no permission: found by creating a probe file there).
+    """
     path = Path(path)
-    if path.exists() and not force:
-        raise KaggleMnistError(f"{path} already exists (use --force to overwrite it)")
-    if path.parent.exists() and not path.parent.is_dir():
-        raise KaggleMnistError(f"{path.parent} is not a folder")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() or path.is_symlink():
+        if not force:
+            raise KaggleMnistError(f"{path} already exists (use --force to overwrite it)")
+        if path.is_dir() != folder:
+            kind, want = ("a folder", "a file") if path.is_dir() else ("a file", "a folder")
+            raise KaggleMnistError(f"{path} is {kind}; expected {want} here")
+    for ancestor in [path.parent, *path.parent.parents]:
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise KaggleMnistError(f"{ancestor} is not a folder")
+            break
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".probe.", dir=path.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise KaggleMnistError(f"{path.parent}: cannot write there ({e.strerror})") from None
+
+
+# Temporary files and folders not yet renamed into place: removed by cleanup_pending()
+# if an interruption skipped their own clean-up.
+_PENDING = set()
+
+
+def cleanup_pending():
+    """Remove temporaries left by an interrupted write (the command line calls this last)."""
+    with interrupts.held():
+        for tmp in list(_PENDING):
+            shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
+            _PENDING.discard(tmp)
 
 
 @contextlib.contextmanager
@@ -36,16 +68,20 @@ def atomic_path(path, force=True, suffix=""):
     """
     path = Path(path)
     check_writable(path, force)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
+    with interrupts.held():
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
+        os.close(fd)
+        tmp = Path(tmp)
+        _PENDING.add(tmp)
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
+        with interrupts.held():
+            os.chmod(tmp, 0o666 & ~_UMASK)
+            os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        with interrupts.held():
+            tmp.unlink(missing_ok=True)
+            _PENDING.discard(tmp)
 
 
 def write_bytes(path, data, force=True):
@@ -75,20 +111,25 @@ def atomic_dir(path, force=False):
     one is in place, so a crash at any point leaves one complete version.
     """
     path = Path(path)
-    check_writable(path, force)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    check_writable(path, force, folder=True)
+    with interrupts.held():
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+        _PENDING.add(tmp)
     old = None
     try:
         yield tmp
-        if path.exists():
-            old = path.with_name(f".{path.name}.old-{os.getpid()}")
-            os.replace(path, old)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and old.exists():
+        with interrupts.held():
             if path.exists():
-                shutil.rmtree(old, ignore_errors=True)
-            else:  # the swap failed half-way: put the old version back
-                os.replace(old, path)
+                old = path.with_name(f".{path.name}.old-{os.getpid()}")
+                os.replace(path, old)
+            os.replace(tmp, path)
+    finally:
+        with interrupts.held():
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+            _PENDING.discard(tmp)
+            if old is not None and old.exists():
+                if path.exists():
+                    shutil.rmtree(old, ignore_errors=True)
+                else:  # the swap failed half-way: put the old version back
+                    os.replace(old, path)

@@ -6,6 +6,7 @@ per test image: ImageId 1..N in test.csv order, Label an integer 0-9. A solution
 which splits the rows into a Public and a Private part of the leaderboard.
 """
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from kaggle_mnist.fileio import check_writable, write_text
 HEADER = "ImageId,Label"
 N_TEST = 28000
 LABELS = range(10)
+
+
+_DIGITS = re.compile("[0-9]+")  # ASCII digits only: str.isdigit() also takes "²" and "٣"
 
 
 def write_submission(path, labels, force=False):
@@ -70,13 +74,13 @@ def find_problems(path, n_rows=N_TEST, limit=20):
         else:
             image_id, label = cells
             stop = False
-            if not image_id.isdigit() or not 1 <= int(image_id) <= n_rows:
+            if not _DIGITS.fullmatch(image_id) or not 1 <= int(image_id) <= n_rows:
                 stop = problem(f"line {number}: ImageId {image_id!r} is not an integer 1-{n_rows}")
             elif int(image_id) in seen:
                 stop = problem(f"line {number}: ImageId {image_id} appears again (first on line {seen[int(image_id)]})")
             else:
                 seen[int(image_id)] = number
-            if not stop and (not label.isdigit() or int(label) not in LABELS):
+            if not stop and (not _DIGITS.fullmatch(label) or int(label) not in LABELS):
                 stop = problem(f"line {number}: Label {label!r} is not an integer 0-9")
         if stop:
             return problems

@@ -7,7 +7,7 @@ import numpy as np
 
 from kaggle_mnist import __version__, cv, paths, presets, runs
 from kaggle_mnist.cli import add_data_dir, at_least, data_dir, fraction, git_commit, parse_overrides, seed
-from kaggle_mnist.data import load_competition
+from kaggle_mnist.data import check_labels, load_competition
 from kaggle_mnist.fileio import check_writable
 from kaggle_mnist.report import write_report
 from kaggle_mnist.submission import score, write_submission
@@ -46,6 +46,7 @@ def main(args):
     runs.check_can_start(run_dir, args.resume, args.force)
     check_writable(sub_path, args.force or args.resume)
     comp = load_competition(data_dir(args))
+    check_labels(comp.y, comp.folder / paths.TRAIN_CSV, 2 if args.holdout else args.folds)
     classes, y = np.unique(comp.y, return_inverse=True)
     config = {"preset": args.preset, "parameters": parameters, "seed": args.seed,
               "folds": None if args.holdout else args.folds, "holdout": args.holdout, "n_jobs": args.n_jobs,

@@ -26,10 +26,10 @@ def main(args):
     model, meta = load_model(args.model)
     comp = load_competition(data_dir(args), train=False)
     X = comp.X_test
+    print(f"predicting {len(X)} rows with {args.model} (preset {meta.get('preset')})", flush=True)
     start = time.perf_counter()
     labels = np.concatenate([model.predict(X[i:i + args.batch_size]) for i in range(0, len(X), args.batch_size)])
     write_submission(args.out, labels, force=args.force)
-    print(f"predicted {len(X)} rows in {time.perf_counter() - start:.1f}s with {args.model} "
-          f"(preset {meta.get('preset')}); wrote {args.out}")
+    print(f"predicted in {time.perf_counter() - start:.1f}s; wrote {args.out}")
     if comp.solution is not None:
         print(f"scored against the solution in {comp.folder}: accuracy {score(labels, comp.solution)['accuracy']:.4f}")

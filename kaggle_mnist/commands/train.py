@@ -5,7 +5,7 @@ from pathlib import Path
 
 from kaggle_mnist import paths, presets
 from kaggle_mnist.cli import add_data_dir, data_dir, git_commit, parse_overrides, seed
-from kaggle_mnist.data import load_competition
+from kaggle_mnist.data import check_labels, load_competition
 from kaggle_mnist.fileio import check_writable
 from kaggle_mnist.modelio import save_model
 
@@ -30,6 +30,7 @@ def main(args):
     check_writable(out, args.force)
     model = presets.build(args.preset, **overrides, random_state=args.seed, verbose=0 if args.quiet else 1)
     comp = load_competition(data_dir(args), test=False, solution=False)
+    check_labels(comp.y, comp.folder / paths.TRAIN_CSV)
     print(f"training preset {args.preset} on {len(comp.y)} rows", flush=True)
     start = time.perf_counter()
     model.fit(comp.X, comp.y)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kaggle_mnist import data
+from kaggle_mnist import data, kaggle_cli
 from kaggle_mnist.errors import DataError, KaggleMnistError
 from kaggle_mnist.paths import SAMPLE_SUBMISSION_CSV, SOLUTION_CSV, TEST_CSV, TRAIN_CSV
 
@@ -38,7 +38,6 @@ IDX_SHA256 = {
     "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
-KAGGLE_COMPETITION = "digit-recognizer"
 TEST_FRACTION = 0.4  # Kaggle's 28,000 of 70,000
 PUBLIC_FRACTION = 0.25  # Kaggle scores 25% of the test rows on the public leaderboard
 OUTPUTS = (TRAIN_CSV, TEST_CSV, SAMPLE_SUBMISSION_CSV, SOLUTION_CSV)
@@ -184,32 +183,15 @@ def fetch_npm(workdir):
     return out
 
 
-def kaggle_configured():
-    """True when the kaggle CLI is installed and has credentials to use."""
-    if shutil.which("kaggle") is None:
-        return False
-    if os.environ.get("KAGGLE_USERNAME") and os.environ.get("KAGGLE_KEY"):
-        return True
-    if os.environ.get("KAGGLE_API_TOKEN"):
-        return True
-    config = Path(os.environ.get("KAGGLE_CONFIG_DIR", Path.home() / ".kaggle"))
-    return (config / "kaggle.json").is_file() or (config / "access_token").is_file()
-
-
 def fetch_kaggle(workdir):
     """Download the competition zip with the kaggle CLI; return the folder of its CSVs."""
-    if shutil.which("kaggle") is None:
-        raise KaggleMnistError("the kaggle CLI is not installed (pip install kaggle)")
-    if not kaggle_configured():
-        raise KaggleMnistError("the kaggle CLI has no credentials (~/.kaggle/kaggle.json or KAGGLE_USERNAME/KAGGLE_KEY)")
-    cmd = ["kaggle", "competitions", "download", "-c", KAGGLE_COMPETITION, "-p", str(workdir)]
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        raise KaggleMnistError(f"kaggle download failed: {detail[-1] if detail else result.returncode}")
+    kaggle_cli.run(kaggle_cli.download_args(workdir), "kaggle download")
     out = Path(workdir) / "csv"
-    with zipfile.ZipFile(Path(workdir) / f"{KAGGLE_COMPETITION}.zip") as z:
-        z.extractall(out)
+    try:
+        with zipfile.ZipFile(Path(workdir) / f"{kaggle_cli.COMPETITION}.zip") as z:
+            z.extractall(out)
+    except (OSError, zipfile.BadZipFile) as e:
+        raise KaggleMnistError(f"kaggle download: the competition's zip is unreadable ({e})") from None
     return out
 
 
@@ -228,7 +210,7 @@ def prepare(data_dir, source="auto", idx_dir=None, seed=0, force=False, log=prin
     if source == "auto":
         if have and not force:
             return f"{data_dir} already has {TRAIN_CSV} and {TEST_CSV}; kept them"
-        if kaggle_configured():
+        if kaggle_cli.find_cli() and kaggle_cli.credentials():
             source = "kaggle"
         elif shutil.which("npm"):
             source = "npm"

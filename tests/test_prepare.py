@@ -134,7 +134,10 @@ def test_bad_source_and_missing_idx_dir(tmp_path):
 
 
 def test_kaggle_source_without_cli_says_so(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))  # no kaggle, no npm
+    from kaggle_mnist import kaggle_cli
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no npm
+    monkeypatch.setattr(kaggle_cli, "find_cli", lambda: None)  # and no kaggle, installed or not
     with pytest.raises(KaggleMnistError, match="kaggle CLI is not installed"):
         prepare.prepare(tmp_path / "d", source="kaggle")
     with pytest.raises(KaggleMnistError, match="no data source"):
@@ -147,11 +150,11 @@ def test_kaggle_source_with_cli_but_no_credentials(tmp_path, monkeypatch):
     fake.write_text("#!/bin/sh\nexit 1\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(fake.parent))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "empty"))
-    for var in ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN"):
+    for var in ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN", "KAGGLE_KERNEL_RUN_TYPE"):
         monkeypatch.delenv(var, raising=False)
-    assert not prepare.kaggle_configured()
-    with pytest.raises(KaggleMnistError, match="no credentials"):
+    with pytest.raises(KaggleMnistError, match="cannot sign in"):
         prepare.prepare(tmp_path / "d", source="kaggle")
 
 

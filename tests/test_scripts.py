@@ -26,9 +26,12 @@ def test_train_then_predict(tmp_path, kaggle_dir):
     scored = script("score.py", sub, "--solution", kaggle_dir / "solution.csv", "--json")
     assert scored.returncode == 0, scored.stderr
     assert json.loads(scored.stdout)["accuracy"] == pytest.approx(printed, abs=5e-5) and printed > 0.9
-    # Same seed, same submission.
+    # Same seed, same submission; --force replaces a model folder whole.
     model2, sub2 = tmp_path / "model2", tmp_path / "sub2.csv"
-    script("train.py", "--data-dir", kaggle_dir, "--preset", "fast", "--seed", "0", "--out", model2, "--quiet")
+    script("train.py", "--data-dir", kaggle_dir, "--preset", "fast", "--seed", "5", "--out", model2, "--quiet")
+    again = script("train.py", "--data-dir", kaggle_dir, "--preset", "fast", "--seed", "0", "--out", model2, "--quiet",
+                   "--force")
+    assert again.returncode == 0, again.stderr
     script("predict.py", "--model", model2, "--data-dir", kaggle_dir, "--out", sub2)
     assert sub.read_bytes() == sub2.read_bytes()
 

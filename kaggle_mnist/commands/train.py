@@ -27,7 +27,7 @@ def add_arguments(parser):
 def main(args):
     overrides = parse_overrides(args.set)
     out = paths.MODELS_DIR / f"{args.preset}-seed{args.seed}" if args.out is None else Path(args.out)
-    check_writable(out, args.force)
+    check_writable(out, args.force, folder=True)
     model = presets.build(args.preset, **overrides, random_state=args.seed, verbose=0 if args.quiet else 1)
     comp = load_competition(data_dir(args), test=False, solution=False)
     check_labels(comp.y, comp.folder / paths.TRAIN_CSV)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kaggle_mnist import presets, runs, seeds
+from kaggle_mnist import presets, progress, runs, seeds
 from kaggle_mnist.errors import KaggleMnistError
 
 
@@ -96,14 +96,20 @@ def fold_metrics(y_true, proba, n_classes):
     }
 
 
-def run_fold(fold, n_folds, train_index, val_index, X, y, X_test, preset, params, seed, threads, verbose):
-    """Train and score one fold (runs in a worker). Returns (FoldResult, fitted model)."""
+def run_fold(fold, n_folds, train_index, val_index, X, y, X_test, preset, params, seed, threads, verbose,
+             place=(0, 1, None)):
+    """Train and score one fold (runs in a worker). Returns (FoldResult, fitted model).
+
+    ``place``: (position among the folds to train, how many, when the run started):
+    the progress lines' estimate of the whole run.
+    """
     from threadpoolctl import threadpool_limits
 
     start = time.perf_counter()
     if verbose:
         print(f"fold {fold + 1}/{n_folds}: training on {len(train_index)} rows, scoring {len(val_index)}", flush=True)
-    with threadpool_limits(limits=threads):
+    position, count, run_start = place
+    with threadpool_limits(limits=threads), progress.whole_run(position, count, run_start or start):
         model = presets.build(preset, **{**params, "random_state": seed, "verbose": verbose})
         net = model[-1]
         model.fit(X[train_index], y[train_index])
@@ -145,8 +151,9 @@ def cross_validate(X, y, X_test, preset, overrides=None, n_folds=5, seed=0, n_jo
 
     n_jobs = max(1, min(n_jobs, len(todo) or 1))
     threads = max(1, (os.cpu_count() or 1) // n_jobs)
+    run_start = time.perf_counter()
     jobs = (delayed(run_fold)(k, len(splits), *splits[k], X, y, X_test, preset, params, fold_seeds[k], threads,
-                              verbose if n_jobs == 1 else 0) for k in todo)
+                              verbose if n_jobs == 1 else 0, (i, len(todo), run_start)) for i, k in enumerate(todo))
     if backend == "dask":
         client = _dask_client(scheduler)
         context = parallel_config(backend="dask", n_jobs=n_jobs)
@@ -159,9 +166,13 @@ def cross_validate(X, y, X_test, preset, overrides=None, n_folds=5, seed=0, n_jo
                 if run_dir:
                     runs.save_fold(run_dir, result, model, preset)
                 results[result.fold] = result
+                finished = len(results) - len(done)
+                elapsed = time.perf_counter() - run_start
+                left = f"; whole run: ETA {progress.fmt_seconds(elapsed / finished * (len(todo) - finished))}" \
+                    if finished < len(todo) else ""
                 log(f"fold {result.fold + 1}/{len(splits)}: accuracy {result.metrics['accuracy']:.4f}  "
                     f"log loss {result.metrics['log_loss']:.4f}  {result.metrics['epochs']} epochs  "
-                    f"{result.metrics['seconds']:.0f}s")
+                    f"{result.metrics['seconds']:.0f}s{left}")
     finally:
         if client is not None:
             client.close()

@@ -6,6 +6,11 @@ import numpy as np
 
 from kaggle_mnist.fileio import atomic_path, write_text
 
+REPORT_MD = "report.md"
+LEARNING_CURVES_PNG = "learning_curves.png"
+CONFUSION_MATRIX_PNG = "confusion_matrix.png"
+MISTAKES_PNG = "mistakes.png"
+
 
 def write_report(run_dir, config, metrics, folds, X, y, oof_proba, score=None):
     """Write report.md (and PNG figures) into ``run_dir``; return the figure paths."""
@@ -24,11 +29,15 @@ def write_report(run_dir, config, metrics, folds, X, y, oof_proba, score=None):
         lines += [f"Submission scored against solution.csv: accuracy **{score['accuracy']:.4f}**"
                   + (f" (public {score['public_accuracy']:.4f}, private {score['private_accuracy']:.4f})"
                      if score.get("public_accuracy") is not None else "") + ".", ""]
-    lines += ["Confusion matrix of the out-of-fold predictions (rows: true label):", "", "```"]
-    lines += [" ".join(f"{v:5d}" for v in row) for row in metrics["oof_confusion_matrix"]]
-    lines += ["```", ""]
+    cm = metrics["oof_confusion_matrix"]
+    lines += ["Confusion matrix of the out-of-fold predictions (rows: true label, columns: predicted):", "",
+              "| true \\ predicted | " + " | ".join(str(k) for k in range(len(cm))) + " |",
+              "|---:|" + "---:|" * len(cm)]
+    lines += [f"| **{k}** | " + " | ".join(f"**{v}**" if j == k else str(v) for j, v in enumerate(row)) + " |"
+              for k, row in enumerate(cm)]
+    lines += [""]
     lines += [f"![{p.stem}]({p.name})" for p in figures]
-    write_text(run_dir / "report.md", "\n".join(lines) + "\n")
+    write_text(run_dir / REPORT_MD, "\n".join(lines) + "\n")
     return figures
 
 
@@ -42,23 +51,17 @@ def _figures(run_dir, folds, X, y, oof_proba, cm):
         return []
     paths = []
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
-    for f in folds:
-        ax1.plot(f.history["loss"], label=f"fold {f.fold + 1}")
-        if f.history["val_accuracy"]:
-            ax2.plot(f.history["val_accuracy"], label=f"fold {f.fold + 1}")
-    ax1.set(title="training loss", xlabel="epoch")
-    ax2.set(title="early-stopping validation accuracy", xlabel="epoch")
-    ax1.legend()
-    paths.append(_save(fig, run_dir / "learning_curves.png"))
+    paths.append(learning_curves([(f"fold {f.fold + 1}", f.history) for f in folds], run_dir / LEARNING_CURVES_PNG))
 
     fig, ax = plt.subplots(figsize=(6, 5))
-    ax.imshow(np.log1p(cm), cmap="Blues")
-    for i, j in np.ndindex(cm.shape):
-        ax.text(j, i, cm[i, j], ha="center", va="center", fontsize=7)
-    ax.set(title="out-of-fold confusion matrix", xlabel="predicted", ylabel="true", xticks=range(len(cm)),
-           yticks=range(len(cm)))
-    paths.append(_save(fig, run_dir / "confusion_matrix.png"))
+    shade = np.log1p(cm)
+    ax.imshow(shade, cmap="Blues")
+    for i, j in np.ndindex(cm.shape):  # white on the dark cells, black on the light ones
+        dark = shade[i, j] > 0.55 * shade.max()
+        ax.text(j, i, cm[i, j], ha="center", va="center", fontsize=7, color="white" if dark else "black")
+    ax.set(title="out-of-fold confusion matrix (log colour scale)", xlabel="predicted", ylabel="true",
+           xticks=range(len(cm)), yticks=range(len(cm)))
+    paths.append(_save(fig, run_dir / CONFUSION_MATRIX_PNG))
 
     scored = ~np.isnan(oof_proba[:, 0])
     pred = np.where(scored, np.nan_to_num(oof_proba).argmax(axis=1), -1)
@@ -74,8 +77,41 @@ def _figures(run_dir, folds, X, y, oof_proba, cm):
             ax.imshow(X[i].reshape(28, 28), cmap="gray_r")
             ax.set_title(f"{y[i]}→{pred[i]}", fontsize=8)
         fig.suptitle("most confident out-of-fold mistakes (true→predicted)")
-        paths.append(_save(fig, run_dir / "mistakes.png"))
+        paths.append(_save(fig, run_dir / MISTAKES_PNG))
     return paths
+
+
+def learning_curves(histories, path):
+    """Loss and accuracy per epoch (epochs counted from 1, each a marked point, so one
+    epoch still shows), training solid and validation dashed, one colour per run.
+
+    ``histories``: [(label, History.to_dict()), ...]. Returns ``path``, or None without
+    matplotlib.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    for i, (label, h) in enumerate(histories):
+        colour = f"C{i % 10}"
+        for ax, key in ((ax_loss, "loss"), (ax_acc, "accuracy")):
+            for prefix, style, what in (("", "-", "training"), ("val_", "--", "validation")):
+                values = h.get(prefix + key) or []
+                if values:
+                    epochs = range(1, len(values) + 1)
+                    ax.plot(epochs, [100 * v for v in values] if key == "accuracy" else values, style, color=colour,
+                            marker="o", markersize=3, label=f"{label} {what}" if label else what)
+    ax_loss.set(title="loss (cross-entropy)", xlabel="epoch", ylabel="loss")
+    ax_acc.set(title="accuracy", xlabel="epoch", ylabel="%")
+    for ax in (ax_loss, ax_acc):
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(alpha=0.3)
+    ax_acc.legend(fontsize=7, ncol=2 if len(histories) > 3 else 1)
+    return _save(fig, path)
 
 
 def _save(fig, path):

@@ -2,7 +2,7 @@
 
 import io
 
-from kaggle_mnist.progress import Progress, _fmt_seconds
+from kaggle_mnist.progress import Progress, fmt_seconds
 
 
 def test_one_line_per_epoch_with_validation_and_eta():
@@ -25,4 +25,35 @@ def test_silent_when_not_verbose():
 
 
 def test_durations_read_naturally():
-    assert [_fmt_seconds(s) for s in (4.4, 65, 3 * 3600 + 125)] == ["4s", "1m05s", "3h02m"]
+    assert [fmt_seconds(s) for s in (4.4, 65, 3 * 3600 + 125)] == ["4s", "1m05s", "3h02m"]
+
+
+def test_a_part_of_a_whole_run_reports_the_runs_eta(monkeypatch):
+    import itertools
+    import time
+
+    from kaggle_mnist import progress
+
+    clock = itertools.chain([100.0], itertools.repeat(110.0))  # Progress starts at 100 s; the epoch ends at 110 s
+    monkeypatch.setattr(time, "perf_counter", lambda: next(clock))
+    stream = io.StringIO()
+    with progress.whole_run(part=1, n_parts=4, start=80.0):  # the run began 20 s before this fold
+        p = Progress(epochs=2, n_batches=1, verbose=1, stream=stream)
+        p.epoch_done(0, {"loss": 1.0, "accuracy": 0.5})
+    line = stream.getvalue()
+    # this fold: half done in 10 s -> 10 s left; the run: 1/4 + 1/8 done in 30 s -> 50 s left
+    assert line.startswith("fold 2/4 epoch 1/2") and "ETA 10s" in line and "whole run: ETA 50s" in line
+
+
+def test_notebooks_get_a_bar_even_without_a_terminal(monkeypatch):
+    import sys
+    import types
+
+    from kaggle_mnist import progress
+
+    ZMQInteractiveShell = type("ZMQInteractiveShell", (), {})
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: ZMQInteractiveShell()))
+    assert progress.in_notebook()
+    p = Progress(epochs=1, n_batches=3, verbose=1, stream=io.StringIO())
+    assert p.bar is not None
+    p.close()

@@ -32,6 +32,32 @@ def test_report_lists_every_fold_and_the_scores(tmp_path):
     text = (tmp_path / "report.md").read_text()
     assert "| 1 | 0.9500 |" in text and "| 2 | 0.9500 |" in text
     assert "**0.9750** over 40 rows" in text and "public 0.9700" in text
+    assert "| true \\ predicted | 0 | 1 | 2 |" in text and "| **3** |" in text  # the matrix has digit labels
     pytest.importorskip("matplotlib")
     assert {p.name for p in figures} == {"learning_curves.png", "confusion_matrix.png", "mistakes.png"}
     assert all(p.stat().st_size > 1000 for p in figures)
+
+
+def test_learning_curves_show_a_single_epoch(tmp_path):
+    """One epoch is one point: it must still be drawn (a marker), at epoch 1."""
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from kaggle_mnist import report
+
+    drawn = {}
+    real_save = report._save
+
+    def keep(fig, path):
+        drawn["lines"] = [line for ax in fig.axes for line in ax.get_lines()]
+        return real_save(fig, path)
+
+    report._save = keep
+    try:
+        path = report.learning_curves([("", {"loss": [0.5], "accuracy": [0.9], "val_loss": [0.4],
+                                              "val_accuracy": [0.92]})], tmp_path / "curves.png")
+    finally:
+        report._save = real_save
+    assert path.stat().st_size > 1000 and len(drawn["lines"]) == 4  # loss, accuracy: training and validation
+    assert all(list(line.get_xdata()) == [1] and line.get_marker() == "o" for line in drawn["lines"])
+    plt.close("all")

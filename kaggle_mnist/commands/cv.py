@@ -9,7 +9,7 @@ from kaggle_mnist import __version__, cv, paths, presets, runs
 from kaggle_mnist.cli import add_data_dir, at_least, data_dir, fraction, git_commit, parse_overrides, seed
 from kaggle_mnist.data import check_labels, load_competition
 from kaggle_mnist.fileio import check_writable
-from kaggle_mnist.report import write_report
+from kaggle_mnist.report import REPORT_MD, write_report
 from kaggle_mnist.submission import score, write_submission
 
 HELP = "cross-validate a preset and write the fold-ensemble submission"
@@ -77,4 +77,4 @@ def main(args):
     else:
         print(f"out-of-fold accuracy {metrics['oof_accuracy']:.4f}; fold mean {metrics['mean_accuracy']:.4f} "
               f"± {metrics['std_accuracy']:.4f}")
-    print(f"report: {run_dir / 'report.md'}" + (f"; figures: {', '.join(str(p) for p in figures)}" if figures else ""))
+    print(f"report: {run_dir / REPORT_MD}" + (f"; figures: {', '.join(str(p) for p in figures)}" if figures else ""))

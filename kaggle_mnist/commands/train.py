@@ -8,6 +8,7 @@ from kaggle_mnist.cli import add_data_dir, data_dir, git_commit, parse_overrides
 from kaggle_mnist.data import check_labels, load_competition
 from kaggle_mnist.fileio import check_writable
 from kaggle_mnist.modelio import save_model
+from kaggle_mnist.report import LEARNING_CURVES_PNG, learning_curves
 
 HELP = "train one model on all of train.csv and save it"
 
@@ -40,3 +41,6 @@ def main(args):
                extra={"seed": args.seed, "train_seconds": seconds, "git_commit": git_commit()})
     note = " (interrupted: saved the model trained so far)" if net.interrupted_ else ""
     print(f"trained {net.n_iter_} epochs in {seconds:.0f}s; saved {out}{note}")
+    figure = learning_curves([("", net.history_.to_dict())], out / LEARNING_CURVES_PNG)
+    if figure:
+        print(f"learning curves: {figure}")

@@ -176,3 +176,31 @@ def test_training_with_the_engine_equals_training_without_it_for_an_mlp():
     with_engine, without = fit(True), fit(False)
     for name, p in without.model_.params().items():
         assert np.array_equal(with_engine.model_.params()[name], p), name
+
+
+# ------------------------------------------------------------------ kernels
+@pytest.mark.parametrize("seed", range(8))
+def test_chunked_convolution_is_the_textbook_convolution(seed):
+    """Random batch sizes (a chunk that does not divide them), kernels, strides and
+    paddings: the same output, weight, bias and input gradients as Conv2D."""
+    rng = np.random.default_rng(seed)
+    k, stride = int(rng.integers(1, 6)), int(rng.integers(1, 3))
+    padding = int(rng.integers(0, k))
+    n, h, w, c, f = (rng.integers(1, 4, 5) + np.array([2, k + 3, k + 1, 0, 1])).tolist()
+    plain = Conv2D(c, f, k, rng, stride=stride, padding=padding, dtype=np.float64)
+    plain.params["b"][...] = rng.normal(size=f)
+    plain.need_dx = bool(seed % 4)
+    fast = engine.ChunkedConv2D.like(plain)
+    fast.grads = {name: np.zeros_like(g) for name, g in plain.grads.items()}
+    fast.chunk = 2
+    x = rng.normal(size=(n, h, w, c))
+    out = plain.forward(x, training=True)
+    np.testing.assert_allclose(fast.forward(x, training=True), out, rtol=1e-12, atol=1e-12)
+    dout = rng.normal(size=out.shape)
+    dx, fast_dx = plain.backward(dout), fast.backward(dout)
+    for name in ("W", "b"):
+        np.testing.assert_allclose(fast.grads[name], plain.grads[name], rtol=1e-10, atol=1e-12, err_msg=name)
+    if plain.need_dx:
+        np.testing.assert_allclose(fast_dx, dx, rtol=1e-10, atol=1e-12)
+    else:
+        assert dx is None and fast_dx is None

@@ -74,14 +74,17 @@ class Conv2D(Layer):
         d2 = dout.reshape(-1, W.shape[-1])  # (N*Ho*Wo, F)
         np.matmul(self.cols.T, d2, out=self.grads["W"].reshape(-1, W.shape[-1]))
         np.sum(d2, axis=0, out=self.grads["b"])
-        if not self.need_dx:
-            return None
-        # col2im: each kernel offset (a, b) sends d2 @ W[a, b].T, the gradient of the
-        # input pixels it touched, back to where they came from. One product per offset
-        # keeps every add reading contiguous memory (and never materialises the
-        # (N*Ho*Wo, k*k*C) patch gradient): twice as fast as one big product and a
-        # strided scatter.
+        return self.input_gradient(dout) if self.need_dx else None
+
+    def input_gradient(self, dout):
+        """dout (N, Ho, Wo, F) -> dx (N, H, W, C), by col2im: each kernel offset (a, b)
+        sends ``d2 @ W[a, b].T``, the gradient of the input pixels it touched, back to
+        where they came from. One product per offset keeps every add reading contiguous
+        memory (and never materialises the (N*Ho*Wo, k*k*C) patch gradient): twice as
+        fast as one big product and a strided scatter."""
+        W = self.params["W"]
         n, ho, wo = dout.shape[:3]
+        d2 = dout.reshape(-1, W.shape[-1])  # (N*Ho*Wo, F)
         s = self.stride
         dxp = np.zeros(self.padded_shape, dtype=dout.dtype)
         for a in range(self.k):
@@ -124,12 +127,14 @@ class MaxPool2D(Layer):
         return out
 
     def backward(self, dout):
-        masks = [sl == self.out for sl in self._windows(self.x)]
-        count = np.sum(masks, axis=0, dtype=dout.dtype)  # how many tied maxima per window
+        masks = [sl == self.out for sl in self._windows(self.x)]  # where each offset holds the maximum
+        count = sum(mask.view(np.uint8) for mask in masks)  # how many tied maxima per window (>= 1)
         share = dout / count
-        dx = np.zeros_like(self.x, dtype=dout.dtype)
+        s = self.size
+        whole = self.x.shape[1] % s == 0 and self.x.shape[2] % s == 0  # else leftover rows get no gradient
+        dx = (np.empty_like if whole else np.zeros_like)(self.x, dtype=dout.dtype)
         for dx_slice, mask in zip(self._windows(dx), masks):
-            dx_slice[...] = share * mask
+            np.multiply(share, mask, out=dx_slice)
         return dx
 
     def __repr__(self):

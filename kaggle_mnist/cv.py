@@ -15,13 +15,13 @@ results do not depend on how folds are scheduled: one after another, side by sid
 interrupted run can resume with only the missing folds.
 """
 
-import os
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
-from kaggle_mnist import presets, progress, runs, seeds
+from kaggle_mnist import backends, presets, progress, runs, seeds
 from kaggle_mnist.errors import KaggleMnistError
 
 
@@ -51,25 +51,7 @@ def check_settings(n_folds, holdout=None, backend="loky", scheduler=None, n_jobs
     if scheduler and backend != "dask":
         raise KaggleMnistError("--scheduler goes with --backend dask")
     if scheduler:
-        check_scheduler(scheduler)
-
-
-def check_scheduler(address, timeout=5):
-    """Raise unless something answers at the Dask scheduler ``address`` (tcp://HOST:PORT)."""
-    import socket
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(address if "://" in address else f"tcp://{address}")
-    try:
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        host = port = None
-    if parts.scheme not in ("tcp", "tls") or not host or not port:
-        raise KaggleMnistError(f"--scheduler {address!r}: expected tcp://HOST:PORT")
-    try:
-        socket.create_connection((host, port), timeout=timeout).close()
-    except OSError as e:
-        raise KaggleMnistError(f"--scheduler {address}: cannot reach the Dask scheduler ({e.strerror or e})") from None
+        backends.check_scheduler(scheduler)
 
 
 def split(y, n_folds, seed, holdout=None):
@@ -137,8 +119,6 @@ def cross_validate(X, y, X_test, preset, overrides=None, n_folds=5, seed=0, n_jo
         dict: folds (FoldResults in fold order), oof_proba (n, K), test_proba (m, K),
         and the summary metrics.
     """
-    from joblib import Parallel, delayed, parallel_config
-
     check_settings(n_folds, holdout, backend, scheduler, n_jobs)
     params = {"early_stopping": True, **presets.params(preset, **(overrides or {}))}
     splits = split(y, n_folds, seed, holdout)
@@ -149,33 +129,18 @@ def cross_validate(X, y, X_test, preset, overrides=None, n_folds=5, seed=0, n_jo
         log(f"resuming: folds {', '.join(str(k + 1) for k in sorted(done))} already done; training "
             f"{', '.join(str(k + 1) for k in todo) or 'nothing'}")
 
-    n_jobs = max(1, min(n_jobs, len(todo) or 1))
-    threads = max(1, (os.cpu_count() or 1) // n_jobs)
+    n_jobs, threads = backends.share_cores(n_jobs, len(todo))
     run_start = time.perf_counter()
-    jobs = (delayed(run_fold)(k, len(splits), *splits[k], X, y, X_test, preset, params, fold_seeds[k], threads,
-                              verbose if n_jobs == 1 else 0, (i, len(todo), run_start)) for i, k in enumerate(todo))
-    if backend == "dask":
-        client = _dask_client(scheduler)
-        context = parallel_config(backend="dask", n_jobs=n_jobs)
-    else:
-        client, context = None, parallel_config(backend="loky" if n_jobs > 1 else "sequential", n_jobs=n_jobs)
+    jobs = [partial(run_fold, k, len(splits), *splits[k], X, y, X_test, preset, params, fold_seeds[k], threads,
+                    verbose if n_jobs == 1 else 0, (i, len(todo), run_start)) for i, k in enumerate(todo)]
     results = dict(done)
-    try:
-        with context:
-            for result, model in Parallel(return_as="generator_unordered")(jobs):
-                if run_dir:
-                    runs.save_fold(run_dir, result, model, preset)
-                results[result.fold] = result
-                finished = len(results) - len(done)
-                elapsed = time.perf_counter() - run_start
-                left = f"; whole run: ETA {progress.fmt_seconds(elapsed / finished * (len(todo) - finished))}" \
-                    if finished < len(todo) else ""
-                log(f"fold {result.fold + 1}/{len(splits)}: accuracy {result.metrics['accuracy']:.4f}  "
-                    f"log loss {result.metrics['log_loss']:.4f}  {result.metrics['epochs']} epochs  "
-                    f"{result.metrics['seconds']:.0f}s{left}")
-    finally:
-        if client is not None:
-            client.close()
+    for result, model in backends.run_unordered(jobs, n_jobs, backend, scheduler):
+        if run_dir:
+            runs.save_fold(run_dir, result, model, preset)
+        results[result.fold] = result
+        log(f"fold {result.fold + 1}/{len(splits)}: accuracy {result.metrics['accuracy']:.4f}  "
+            f"log loss {result.metrics['log_loss']:.4f}  {result.metrics['epochs']} epochs  "
+            f"{result.metrics['seconds']:.0f}s{backends.eta(run_start, len(results) - len(done), len(todo))}")
     return summarise([results[k] for k in range(len(splits))], y, n_classes=int(y.max()) + 1)
 
 
@@ -197,14 +162,3 @@ def summarise(folds, y, n_classes):
         "std_accuracy": float(np.std(accuracies)),
         "n_scored": int(scored.sum()),
     }
-
-
-def _dask_client(scheduler):
-    try:
-        from dask.distributed import Client
-    except ImportError:
-        raise KaggleMnistError("--backend dask needs dask.distributed (pip install 'kaggle-mnist[dask]')") from None
-    try:
-        return Client(scheduler, timeout=10)
-    except (OSError, TimeoutError) as e:
-        raise KaggleMnistError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None

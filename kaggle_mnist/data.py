@@ -61,6 +61,14 @@ class Competition:
     X_test: np.ndarray = None
     solution: object = None  # submission.Solution
 
+    def signature(self):
+        """What identifies the data: the SHA-256 of train.csv and test.csv. Runs and
+        models record it, so that only predictions of the same test rows, by models
+        trained on the same rows, are ever averaged together."""
+        import hashlib
+
+        return {name: hashlib.sha256((self.folder / name).read_bytes()).hexdigest() for name in (TRAIN_CSV, TEST_CSV)}
+
 
 def load_competition(folder, train=True, test=True, solution=True):
     """Read a competition folder: train.csv, test.csv and, where present, solution.csv.

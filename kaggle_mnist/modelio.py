@@ -39,7 +39,7 @@ WEIGHTS_NPZ = "weights.npz"
 REQUIRED = {"format": int, "kaggle_mnist_version": str, "params": dict, "classes": list, "n_features_in": int,
             "arrays": dict, "weights_sha256": str, "history": dict, "scaler": (dict, type(None))}
 OPTIONAL = {"preset": (str, type(None)), "seed": (int, type(None)), "train_seconds": (int, float, type(None)),
-            "git_commit": (str, type(None))}
+            "git_commit": (str, type(None)), "data": (dict, type(None))}
 
 
 def _split(model):

@@ -61,6 +61,30 @@ PRESETS = {
 PRESETS["lenet-tta"] = {**PRESETS["lenet"], "tta": 4}
 DEFAULT = "mlp"
 
+# Ensembles (kaggle-mnist ensemble --preset NAME): ``models`` networks of the ``member``
+# preset trained on all rows, each with its own seed; with ``pseudo_label``, a second
+# round of as many on the training rows plus the test rows the first round predicts
+# with at least that probability.
+ENSEMBLES = {
+    "top": dict(member="lenet-tta", models=4, pseudo_label=0.995),
+}
+
+
+def ensemble_plan(name, models=None, pseudo_label=None):
+    """{"member", "models", "pseudo_label"} for ``kaggle-mnist ensemble --preset name``:
+    an ensemble preset, or a network preset (5 members, no second round)."""
+    if name in ENSEMBLES:
+        plan = dict(ENSEMBLES[name])
+    elif name in PRESETS:
+        plan = dict(member=name, models=5, pseudo_label=None)
+    else:
+        raise KaggleMnistError(f"unknown preset {name!r}; the presets are {', '.join([*ENSEMBLES, *PRESETS])}")
+    if models is not None:
+        plan["models"] = models
+    if pseudo_label is not None:
+        plan["pseudo_label"] = pseudo_label
+    return plan
+
 
 def params(name, **overrides):
     """The parameters of preset ``name``, updated with ``overrides`` and checked."""

@@ -5,12 +5,13 @@ and ``main(args)``; a docstring whose first line describes the command. ``script
 run the same functions (``cli.script``).
 """
 
-from kaggle_mnist.commands import benchmark, cv, predict, prepare, runs, score, submit, train, validate
+from kaggle_mnist.commands import benchmark, cv, ensemble, predict, prepare, runs, score, submit, train, validate
 
 COMMANDS = {
     "prepare": prepare,
     "cv": cv,
     "train": train,
+    "ensemble": ensemble,
     "predict": predict,
     "validate": validate,
     "score": score,

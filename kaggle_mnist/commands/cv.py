@@ -51,7 +51,7 @@ def main(args):
     config = {"preset": args.preset, "parameters": parameters, "seed": args.seed,
               "folds": None if args.holdout else args.folds, "holdout": args.holdout, "n_jobs": args.n_jobs,
               "backend": args.backend, "version": __version__, "git_commit": git_commit(),
-              "data_dir": str(comp.folder.resolve()), "classes": classes.tolist()}
+              "data_dir": str(comp.folder.resolve()), "data": comp.signature(), "classes": classes.tolist()}
     runs.start(run_dir, config, args.resume, args.force)
     started = time.perf_counter()
     print(f"cross-validating preset {args.preset} on {len(y)} rows "

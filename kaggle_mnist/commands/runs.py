@@ -19,8 +19,9 @@ def read_run(run_dir):
         metrics = json.loads((run_dir / runs.METRICS_JSON).read_text())
         held_out = (metrics.get("submission_score") or {}).get("accuracy")
         return {"run": run_dir.name, "preset": config["preset"],
-                "folds": f"holdout {config['holdout']}" if config.get("holdout") else str(config["folds"]),
-                "seed": config["seed"], "oof": metrics["oof_accuracy"], "held_out": held_out,
+                "folds": (f"holdout {config['holdout']}" if config.get("holdout") else
+                          "ensemble" if config.get("kind") == "ensemble" else str(config["folds"])),
+                "seed": config["seed"], "oof": metrics.get("oof_accuracy"), "held_out": held_out,
                 "seconds": metrics.get("seconds"), "submission": metrics.get("submission")}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -29,7 +30,8 @@ def read_run(run_dir):
 def table(folder):
     """The finished runs under ``folder``, best first (held-out score, else out-of-fold)."""
     rows = [row for d in sorted(Path(folder).iterdir()) if d.is_dir() and (row := read_run(d))]
-    return sorted(rows, key=lambda r: (r["held_out"] if r["held_out"] is not None else -1, r["oof"]), reverse=True)
+    return sorted(rows, key=lambda r: (r["held_out"] if r["held_out"] is not None else -1, r["oof"] or -1),
+                  reverse=True)
 
 
 def fmt_time(seconds):
@@ -46,7 +48,7 @@ def main(args):
         print(f"no finished runs in {folder}/")
         return
     header = ["#", "run", "preset", "folds", "seed", "out-of-fold", "held-out", "time", "submission"]
-    lines = [[str(i), r["run"], r["preset"], r["folds"], str(r["seed"]), f"{r['oof']:.4f}",
+    lines = [[str(i), r["run"], r["preset"], r["folds"], str(r["seed"]), "-" if r["oof"] is None else f"{r['oof']:.4f}",
               "-" if r["held_out"] is None else f"{r['held_out']:.5f}", fmt_time(r["seconds"]),
               r["submission"] or "-"] for i, r in enumerate(rows, 1)]
     widths = [max(len(x) for x in col) for col in zip(header, *lines)]

@@ -38,7 +38,7 @@ def main(args):
     seconds = time.perf_counter() - start
     net = model[-1]
     save_model(model, out, preset=args.preset, force=args.force,
-               extra={"seed": args.seed, "train_seconds": seconds, "git_commit": git_commit()})
+               extra={"seed": args.seed, "train_seconds": seconds, "git_commit": git_commit(), "data": comp.signature()})
     note = " (interrupted: saved the model trained so far)" if net.interrupted_ else ""
     print(f"trained {net.n_iter_} epochs in {seconds:.0f}s; saved {out}{note}")
     figure = learning_curves([("", net.history_.to_dict())], out / LEARNING_CURVES_PNG)

@@ -1,0 +1,149 @@
+"""Train an ensemble on all of train.csv (optionally a second, pseudo-labelled round), or
+combine finished runs and models; write the averaged submission.
+
+    kaggle-mnist ensemble --preset top                      # the preset's members and rounds
+    kaggle-mnist ensemble --preset lenet --models 5         # five lenet networks, seeds 0..4
+    kaggle-mnist ensemble --combine runs/a runs/b models/c --weights 1,1,2 --submission s.csv
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from kaggle_mnist import __version__, ensemble, paths, presets, runs
+from kaggle_mnist.cli import add_data_dir, at_least, data_dir, git_commit, parse_overrides, seed
+from kaggle_mnist.data import check_labels, load_competition
+from kaggle_mnist.errors import KaggleMnistError
+from kaggle_mnist.fileio import atomic_path, check_writable, write_json
+from kaggle_mnist.submission import score, write_submission
+
+HELP = "train several networks on all rows (and a pseudo-labelled round) or combine runs; average them"
+
+
+def probability(text):
+    """A confidence threshold in [0.5, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0.5 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a probability in [0.5, 1]")
+    return value
+
+
+def add_arguments(parser):
+    add_data_dir(parser)
+    parser.add_argument("--preset", default="top", choices=[*presets.ENSEMBLES, *presets.PRESETS],
+                        help="an ensemble preset (members and rounds), or the network preset of every member")
+    parser.add_argument("--models", type=at_least(1), help="members per round (default: the ensemble preset's, or 5)")
+    parser.add_argument("--pseudo-label", type=probability, metavar="P",
+                        help="a second round on the training rows plus the test rows the first round predicts with "
+                             "probability >= P (default: the ensemble preset's)")
+    parser.add_argument("--seed", type=seed, default=0, help="seeds every member (member i of round r: a child seed)")
+    parser.add_argument("--combine", nargs="+", metavar="FOLDER",
+                        help="average these finished run folders and model folders instead of training")
+    parser.add_argument("--weights", help="comma-separated weights of the --combine folders (default: equal)")
+    parser.add_argument("--n-jobs", type=at_least(1), default=1, help="members trained side by side")
+    parser.add_argument("--backend", default="loky", choices=["loky", "dask"],
+                        help="loky: processes on this machine; dask: a Dask cluster (--scheduler)")
+    parser.add_argument("--scheduler", help="Dask scheduler address, with --backend dask")
+    parser.add_argument("--out", help="run folder (default: runs/ensemble-PRESET-seedSEED)")
+    parser.add_argument("--submission", help="submission file (default: submissions/ + the run's name + .csv)")
+    parser.add_argument("--resume", action="store_true", help="keep the members already in the run folder")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing run folder and submission")
+    parser.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a member preset parameter")
+    parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+
+
+def main(args):
+    from kaggle_mnist.backends import check_scheduler
+
+    if args.backend == "dask" and not args.scheduler:
+        raise KaggleMnistError("--backend dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+    if args.scheduler:
+        check_scheduler(args.scheduler)
+    if args.combine:
+        return combine(args)
+    plan = presets.ensemble_plan(args.preset, args.models, args.pseudo_label)
+    overrides = parse_overrides(args.set)
+    presets.params(plan["member"], **overrides)  # a bad override fails before any work
+    name = f"ensemble-{args.preset}-seed{args.seed}"
+    run_dir = paths.RUNS_DIR / name if args.out is None else Path(args.out)
+    sub_path = paths.SUBMISSIONS_DIR / f"{name}.csv" if args.submission is None else Path(args.submission)
+    runs.check_can_start(run_dir, args.resume, args.force)
+    check_writable(sub_path, args.force or args.resume)
+    comp = load_competition(data_dir(args))
+    check_labels(comp.y, comp.folder / paths.TRAIN_CSV)
+    classes, y = np.unique(comp.y, return_inverse=True)
+    config = {"kind": "ensemble", "preset": args.preset, "parameters": {**plan, "overrides": overrides},
+              "seed": args.seed, "folds": None, "holdout": None, "n_jobs": args.n_jobs, "backend": args.backend,
+              "version": __version__, "git_commit": git_commit(), "data_dir": str(comp.folder.resolve()),
+              "data": comp.signature(), "classes": classes.tolist()}
+    runs.start(run_dir, config, args.resume, args.force)
+    started = time.perf_counter()
+    common = dict(overrides=overrides, n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler,
+                  run_dir=run_dir, resume=args.resume, verbose=0 if args.quiet else 1)
+    print(f"ensemble {args.preset}: round 1, {plan['models']} x {plan['member']} on {len(y)} rows", flush=True)
+    members = ensemble.train_members(comp.X, y, comp.X_test, plan["member"], plan["models"], args.seed, 1, **common)
+    test_proba = ensemble.average([m.test_proba for m in members])
+    report = {"round_1": describe(members, test_proba, classes, comp)}
+    if plan["pseudo_label"]:
+        rows, labels = ensemble.pseudo_labels(test_proba, plan["pseudo_label"])
+        print(f"round 2: {len(rows)} test rows pseudo-labelled (probability >= {plan['pseudo_label']}), "
+              f"{plan['models']} x {plan['member']} on {len(y) + len(rows)} rows", flush=True)
+        X2, y2 = np.concatenate([comp.X, comp.X_test[rows]]), np.concatenate([y, labels])
+        second = ensemble.train_members(X2, y2, comp.X_test, plan["member"], plan["models"], args.seed, 2, **common)
+        test_proba = ensemble.average([m.test_proba for m in second])
+        report["round_2"] = {**describe(second, test_proba, classes, comp), "pseudo_labelled_rows": int(len(rows))}
+    labels = classes[test_proba.argmax(axis=1)]
+    write_submission(sub_path, labels, force=True)
+    scored = score(labels, comp.solution) if comp.solution is not None else None
+    seconds = time.perf_counter() - started
+    with atomic_path(run_dir / runs.PROBABILITIES_NPZ) as tmp, open(tmp, "wb") as f:
+        np.savez(f, test=test_proba, classes=classes)
+    write_json(run_dir / runs.METRICS_JSON, {**report, "submission": str(sub_path), "submission_score": scored,
+                                             "seconds": seconds})
+    print(f"wrote the ensemble's submission {sub_path} ({len(labels)} rows) in {seconds / 60:.1f} min")
+    if scored:
+        print(f"scored against the solution in {comp.folder}: accuracy {scored['accuracy']:.5f}")
+
+
+def describe(members, test_proba, classes, comp):
+    """Per member and for their average: the held-out accuracy, where a solution exists."""
+    out = {"members": [{"seed": m.seed, "epochs": m.epochs, "seconds": m.seconds} for m in members]}
+    if comp.solution is not None:
+        truth = comp.solution.labels
+        for entry, m in zip(out["members"], members):
+            entry["held_out_accuracy"] = float(np.mean(classes[m.test_proba.argmax(axis=1)] == truth))
+        out["held_out_accuracy"] = float(np.mean(classes[test_proba.argmax(axis=1)] == truth))
+        print("  held out: members " + " ".join(f"{e['held_out_accuracy']:.4f}" for e in out["members"])
+              + f"; their average {out['held_out_accuracy']:.4f}", flush=True)
+    return out
+
+
+def combine(args):
+    weights = None
+    if args.weights:
+        try:
+            weights = [float(w) for w in args.weights.split(",")]
+        except ValueError:
+            raise KaggleMnistError(f"--weights {args.weights!r}: expected numbers separated by commas") from None
+        if len(weights) != len(args.combine):
+            raise KaggleMnistError(f"--weights: {len(weights)} weights for {len(args.combine)} folders")
+    if args.submission is None:
+        raise KaggleMnistError("--combine needs --submission FILE")
+    check_writable(args.submission, args.force)
+    comp = load_competition(data_dir(args), train=False)
+    sources = [ensemble.load_source(path, comp) for path in args.combine]
+    signature = comp.signature()
+    ensemble.check_compatible(sources, signature)
+    test_proba = ensemble.average([s.test_proba for s in sources], weights)
+    labels = np.asarray(sources[0].classes)[test_proba.argmax(axis=1)]
+    write_submission(args.submission, labels, force=args.force)
+    print(f"averaged {len(sources)} ({', '.join(s.kind for s in sources)}); wrote {args.submission}")
+    if comp.solution is not None:
+        print(f"scored against the solution in {comp.folder}: accuracy {score(labels, comp.solution)['accuracy']:.5f}")
+    return 0
+

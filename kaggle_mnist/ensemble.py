@@ -1,0 +1,190 @@
+"""Ensembles beyond folds: several networks trained on all the rows, their test
+probabilities averaged; and pseudo-labels for a second round.
+
+Averaging the probabilities of networks that differ only in their random seed (or in
+their architecture) cancels part of each one's mistakes: the errors of well-trained
+networks are partly independent. Two ways to build one:
+
+- :func:`train_members`: train ``n_models`` networks of a preset on every training row,
+  each with its own seed. There are no validation rows, so there is no early stopping:
+  the preset's schedule runs to its end. Members train side by side like folds
+  (``n_jobs``, or a Dask cluster); each is saved the moment it is done, and ``resume``
+  skips those already saved.
+- :func:`load_sources`: the test probabilities of finished runs (a cross-validation's
+  fold ensemble, an ensemble run) or saved models, to be averaged, optionally weighted,
+  after checking that they were trained on the same data, with the same classes.
+
+Pseudo-labelling (:func:`pseudo_labels`): a second round trains on the training rows
+plus the test rows on which the first round's ensemble is confident, labelled with its
+own predictions. It uses the test pixels only, never their labels; and out-of-fold
+scores are never computed on pseudo-labelled rows.
+
+    RUN/
+      config.json                    preset, models, seed, pseudo-label threshold, data
+      round-1/member-K/              model/, test_proba.npz, member.json
+      round-2/member-K/              (with pseudo-labels)
+      probabilities.npz, metrics.json
+"""
+
+import json
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from kaggle_mnist import backends, presets, progress, runs, seeds
+from kaggle_mnist.errors import KaggleMnistError
+from kaggle_mnist.fileio import atomic_dir, write_json
+
+MEMBER_JSON = "member.json"
+TEST_PROBA_NPZ = "test_proba.npz"
+
+
+@dataclass
+class Member:
+    round: int  # 1, or 2 with pseudo-labels
+    index: int  # 0-based
+    seed: int
+    test_proba: np.ndarray  # (m, K)
+    seconds: float
+    epochs: int
+
+
+def member_dir(run_dir, round_, index):
+    return Path(run_dir) / f"round-{round_}" / f"member-{index + 1}"
+
+
+def train_member(round_, index, X, y, X_test, preset, params, seed, threads, verbose, place):
+    """Train one member on all of (X, y) and predict X_test (runs in a worker)."""
+    from threadpoolctl import threadpool_limits
+
+    start = time.perf_counter()
+    position, count, run_start = place
+    with threadpool_limits(limits=threads), progress.whole_run(position, count, run_start, name="model"):
+        model = presets.build(preset, **{**params, "random_state": seed, "verbose": verbose})
+        model.fit(X, y)
+        test_proba = model.predict_proba(X_test)
+    if model[-1].interrupted_:
+        raise KeyboardInterrupt
+    return Member(round_, index, seed, test_proba, time.perf_counter() - start, model[-1].n_iter_), model
+
+
+def save_member(run_dir, member, model, preset):
+    from kaggle_mnist.modelio import save_model
+
+    path = member_dir(run_dir, member.round, member.index)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_dir(path, force=True) as tmp:
+        save_model(model, tmp / "model", preset=preset, force=True, extra={"seed": member.seed})
+        with open(tmp / TEST_PROBA_NPZ, "wb") as f:
+            np.savez(f, test_proba=member.test_proba)
+        write_json(tmp / MEMBER_JSON, {"round": member.round, "index": member.index, "seed": member.seed,
+                                       "seconds": member.seconds, "epochs": member.epochs})
+
+
+def load_members(run_dir, round_):
+    """{index: Member} of the members of ``round_`` saved whole in ``run_dir``."""
+    found = {}
+    for path in sorted((Path(run_dir) / f"round-{round_}").glob("member-*")):
+        try:
+            meta = json.loads((path / MEMBER_JSON).read_text())
+            with np.load(path / TEST_PROBA_NPZ, allow_pickle=False) as p:
+                found[meta["index"]] = Member(round_, meta["index"], meta["seed"], p["test_proba"], meta["seconds"],
+                                              meta["epochs"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise KaggleMnistError(f"{path}: cannot resume from this member ({e}); delete it to retrain it") from None
+    return found
+
+
+def train_members(X, y, X_test, preset, n_models, seed, round_=1, overrides=None, n_jobs=1, backend="loky",
+                  scheduler=None, run_dir=None, resume=False, verbose=1, log=print):
+    """Train ``n_models`` members of ``preset`` on all of (X, y); return them in order.
+
+    Member ``i`` of round ``r`` has the seed ``child_seeds(seed + r - 1, n_models)[i]``
+    whatever the order members are trained in, so a run repeats exactly.
+    """
+    params = {**presets.params(preset, **(overrides or {})), "early_stopping": False}
+    member_seeds = seeds.child_seeds(seed + round_ - 1, n_models)
+    done = load_members(run_dir, round_) if (resume and run_dir) else {}
+    done = {i: m for i, m in done.items() if i < n_models}
+    todo = [i for i in range(n_models) if i not in done]
+    if done:
+        log(f"round {round_}: members {', '.join(str(i + 1) for i in sorted(done))} already done")
+    n_jobs, threads = backends.share_cores(n_jobs, len(todo))
+    start = time.perf_counter()
+    jobs = [partial(train_member, round_, i, X, y, X_test, preset, params, member_seeds[i], threads,
+                    verbose if n_jobs == 1 else 0, (k, len(todo), start)) for k, i in enumerate(todo)]
+    members = dict(done)
+    for member, model in backends.run_unordered(jobs, n_jobs, backend, scheduler):
+        if run_dir:
+            save_member(run_dir, member, model, preset)
+        members[member.index] = member
+        log(f"round {round_}, model {member.index + 1}/{n_models}: {member.epochs} epochs, {member.seconds:.0f}s"
+            f"{backends.eta(start, len(members) - len(done), len(todo))}")
+    return [members[i] for i in range(n_models)]
+
+
+def average(probas, weights=None):
+    """The (weighted) mean of a list of (m, K) probability arrays."""
+    weights = np.ones(len(probas)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if len(weights) != len(probas) or (weights < 0).any() or weights.sum() <= 0:
+        raise KaggleMnistError(f"--weights: {len(probas)} non-negative weights with a positive sum are needed")
+    return np.tensordot(weights / weights.sum(), np.stack(probas), axes=1)
+
+
+def pseudo_labels(test_proba, threshold):
+    """(rows, labels): the test rows whose ensemble probability reaches ``threshold``,
+    and the ensemble's label for each (column indices of ``test_proba``)."""
+    confident = np.flatnonzero(test_proba.max(axis=1) >= threshold)
+    return confident, test_proba[confident].argmax(axis=1)
+
+
+# ------------------------------------------------------------------ combining finished work
+@dataclass
+class Source:
+    path: Path
+    kind: str  # "run" (cross-validation or ensemble) or "model"
+    test_proba: np.ndarray  # (m, K), columns in ``classes`` order
+    classes: list
+    data: dict  # the data signature it was trained on, or None if it did not record one
+
+
+def load_source(path, competition):
+    """The test probabilities of a run folder or a model folder (predicted now, on the
+    competition's test rows), with what it was trained on."""
+    from kaggle_mnist.modelio import MODEL_JSON, load_model
+
+    path = Path(path)
+    if (path / runs.PROBABILITIES_NPZ).is_file():
+        try:
+            config = json.loads((path / runs.CONFIG_JSON).read_text())
+            with np.load(path / runs.PROBABILITIES_NPZ, allow_pickle=False) as p:
+                proba, classes = p["test"], p["classes"].tolist()
+        except (OSError, ValueError, KeyError) as e:
+            raise KaggleMnistError(f"{path}: not a finished run ({e})") from None
+        return Source(path, "run", proba, classes, config.get("data"))
+    if (path / MODEL_JSON).is_file():
+        model, meta = load_model(path)
+        return Source(path, "model", model.predict_proba(competition.X_test), model[-1].classes_.tolist()
+                      if hasattr(model, "steps") else model.classes_.tolist(), meta.get("data"))
+    raise KaggleMnistError(f"{path}: neither a finished run (no {runs.PROBABILITIES_NPZ}) nor a model folder")
+
+
+def check_compatible(sources, signature):
+    """Refuse to average predictions of different test rows, or of other training data,
+    or with other classes."""
+    first = sources[0]
+    for source in sources:
+        if source.classes != first.classes:
+            raise KaggleMnistError(f"{source.path}: classes {source.classes} differ from {first.path}'s")
+        if source.test_proba.shape != first.test_proba.shape:
+            raise KaggleMnistError(f"{source.path}: predicts {len(source.test_proba)} test rows, "
+                                   f"{first.path} {len(first.test_proba)}")
+        if source.data is None:
+            raise KaggleMnistError(f"{source.path}: records no data signature (made by an older kaggle-mnist); "
+                                   "retrain it to combine it")
+        if source.data != signature:
+            raise KaggleMnistError(f"{source.path}: was trained on other data than {signature and 'this folder'}'s "
+                                   "(train.csv or test.csv differ)")

@@ -1,0 +1,83 @@
+"""Ensembles: members on all rows, resumable and the same whatever the scheduling;
+pseudo-labels from test pixels only; combining runs and models trained on the same data."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kaggle_mnist import ensemble
+from kaggle_mnist.errors import KaggleMnistError
+
+
+def km(cwd, *args):
+    return subprocess.run([sys.executable, "-m", "kaggle_mnist", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+
+
+ENSEMBLE = ["ensemble", "--preset", "fast", "--models", "2", "--set", "max_iter=2", "--quiet"]
+
+
+def test_members_resume_and_parallel_give_the_same_submission(tmp_path, kaggle_dir):
+    one = km(tmp_path, *ENSEMBLE, "--data-dir", kaggle_dir, "--out", "e1", "--submission", "e1.csv")
+    assert one.returncode == 0, one.stderr
+    assert "held out: members" in one.stdout and (tmp_path / "e1/round-1/member-2/model/model.json").exists()
+    shutil.rmtree(tmp_path / "e1/round-1/member-1")  # as if interrupted before member 1 finished
+    again = km(tmp_path, *ENSEMBLE, "--data-dir", kaggle_dir, "--out", "e1", "--submission", "e1.csv", "--resume")
+    assert again.returncode == 0 and "members 2 already done" in again.stdout, again.stderr
+    parallel = km(tmp_path, *ENSEMBLE, "--data-dir", kaggle_dir, "--out", "e2", "--submission", "e2.csv",
+                  "--n-jobs", "2")
+    assert parallel.returncode == 0, parallel.stderr
+    assert (tmp_path / "e1.csv").read_bytes() == (tmp_path / "e2.csv").read_bytes()
+    metrics = json.loads((tmp_path / "e1/metrics.json").read_text())
+    assert len(metrics["round_1"]["members"]) == 2 and metrics["submission_score"]["accuracy"] > 0.8
+
+
+def test_pseudo_labels_use_test_pixels_never_their_labels(tmp_path, kaggle_dir):
+    blind = tmp_path / "blind"
+    shutil.copytree(kaggle_dir, blind)
+    (blind / "solution.csv").unlink()
+    outs = []
+    for folder in (kaggle_dir, blind):
+        out = km(tmp_path, *ENSEMBLE, "--pseudo-label", "0.9", "--data-dir", folder, "--out", f"p-{folder.name}",
+                 "--submission", f"p-{folder.name}.csv")
+        assert out.returncode == 0, out.stderr
+        assert "test rows pseudo-labelled" in out.stdout
+        outs.append((tmp_path / f"p-{folder.name}.csv").read_bytes())
+    assert outs[0] == outs[1]  # with or without the solution file: the same submission
+
+
+def test_pseudo_labels_pick_the_confident_rows():
+    proba = np.array([[0.999, 0.001], [0.6, 0.4], [0.002, 0.998]])
+    rows, labels = ensemble.pseudo_labels(proba, 0.995)
+    assert rows.tolist() == [0, 2] and labels.tolist() == [0, 1]
+
+
+def test_average_weights():
+    a, b = np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])
+    np.testing.assert_allclose(ensemble.average([a, b], [3, 1]), [[0.75, 0.25]])
+    with pytest.raises(KaggleMnistError, match="weights"):
+        ensemble.average([a, b], [1, -1])
+
+
+def test_combine_runs_and_models_trained_on_the_same_data(tmp_path, kaggle_dir):
+    assert km(tmp_path, "cv", "--data-dir", kaggle_dir, "--preset", "fast", "--folds", "2", "--set", "max_iter=2",
+              "--out", "cv", "--submission", "cv.csv", "--quiet").returncode == 0
+    assert km(tmp_path, "train", "--data-dir", kaggle_dir, "--preset", "fast", "--set", "max_iter=2", "--out", "m",
+              "--quiet").returncode == 0
+    out = km(tmp_path, "ensemble", "--data-dir", kaggle_dir, "--combine", "cv", "m", "--weights", "2,1",
+             "--submission", "both.csv")
+    assert out.returncode == 0, out.stderr
+    assert "averaged 2 (run, model)" in out.stdout and len(pd.read_csv(tmp_path / "both.csv")) == 200
+    other = tmp_path / "other"  # the same test rows, other training rows
+    shutil.copytree(kaggle_dir, other)
+    lines = (other / "train.csv").read_text().splitlines()
+    (other / "train.csv").write_text("\n".join(lines[:-1]) + "\n")
+    out = km(tmp_path, "ensemble", "--data-dir", other, "--combine", "cv", "--submission", "x.csv")
+    assert out.returncode == 2 and "was trained on other data" in out.stderr and not (tmp_path / "x.csv").exists()
+    out = km(tmp_path, "ensemble", "--data-dir", kaggle_dir, "--combine", "cv", "nowhere", "--submission", "x.csv")
+    assert out.returncode == 2 and "nowhere: neither a finished run" in out.stderr

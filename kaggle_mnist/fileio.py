@@ -39,9 +39,10 @@ def check_writable(path, force=False, folder=False):
             break
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".probe.", dir=path.parent)
-        os.close(fd)
-        os.unlink(probe)
+        with interrupts.held():  # the probe must not outlive a Ctrl-C
+            fd, probe = tempfile.mkstemp(prefix=".probe.", dir=path.parent)
+            os.close(fd)
+            os.unlink(probe)
     except OSError as e:
         raise KaggleMnistError(f"{path.parent}: cannot write there ({e.strerror})") from None
 

@@ -54,6 +54,9 @@ def test_workers_raise_a_helpers_error_after_waiting_for_all():
 def test_a_signal_during_a_step_waits_for_both_threads_then_arrives():
     """SIGINT sent while the helper works is held until the hand-off is complete, then
     raised in the caller; the pool is intact afterwards."""
+    # Python's own Ctrl-C handler, even where the tests were started with SIGINT ignored
+    # (a background job of a shell script).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     finished = []
 
     def helper():
@@ -71,6 +74,7 @@ def test_a_signal_during_a_step_waits_for_both_threads_then_arrives():
             assert workers.run([lambda: 0, lambda: 1]) == [0, 1]
     finally:
         workers.close()
+        signal.signal(signal.SIGINT, previous)
 
 
 # ------------------------------------------------------------------ the strategies against the plain step
@@ -114,6 +118,24 @@ def test_split_batches_take_the_plain_steps(threads, sizes):
         np.testing.assert_allclose(fast_net.params()[name], p, rtol=1e-10, atol=1e-12, err_msg=name)
 
 
+def bn_cnn(seed=1):
+    rng = seeds.streams(seed).init
+    return Sequential([Reshape((6, 6, 1)), Conv2D(1, 3, 3, rng, padding=1, dtype=np.float64),
+                       BatchNorm(3, dtype=np.float64, channel_axis=-1), ReLU(), MaxPool2D(2), Flatten(),
+                       Dense(27, 5, rng, dtype=np.float64)])
+
+
+def test_batchnorm_networks_take_the_plain_steps_with_chunked_convolutions():
+    data = batches(36, [8, 7, 8])
+    plain_net, fast_net = bn_cnn(), bn_cnn()
+    expected_losses, expected_logits = run_steps(PlainStep, plain_net, Adam(0.01), data)
+    losses, logits = run_steps(lambda *a: engine.ChunkedOnly(*a), fast_net, Adam(0.01), data)
+    np.testing.assert_allclose(losses, expected_losses, rtol=1e-12)
+    np.testing.assert_allclose(logits, expected_logits, rtol=1e-10)
+    for name, p in {**plain_net.params(), **plain_net.buffers()}.items():
+        np.testing.assert_allclose({**fast_net.params(), **fast_net.buffers()}[name], p, rtol=1e-10, err_msg=name)
+
+
 def test_engine_parameters_are_views_of_one_flat_vector():
     net = mlp()
     before = {k: v.copy() for k, v in net.params().items()}
@@ -135,8 +157,7 @@ def test_make_chooses_by_architecture():
     assert engine.make(Sequential([Dense(3, 2, np.random.default_rng(0))])) is None  # nothing to gain
     with_batchnorm = Sequential([Reshape((6, 6, 1)), Conv2D(1, 3, 3, np.random.default_rng(0)),
                                  BatchNorm(3, channel_axis=-1), Flatten(), Dense(48, 5, np.random.default_rng(0))])
-    assert engine.make(with_batchnorm) is None  # two halves would each update the statistics
-    assert isinstance(stepper(with_batchnorm), PlainStep)
+    assert isinstance(engine.make(with_batchnorm), engine.ChunkedOnly)  # not split: BatchNorm's statistics
     assert isinstance(stepper(mlp(), use_engine=False), PlainStep)
 
 

@@ -9,7 +9,7 @@ from conftest import ROOT, fake_digits, write_idx
 
 def test_installed_copy_runs_from_an_empty_folder_and_writes_only_there(tmp_path):
     site = tmp_path / "site"
-    out = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+    out = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
                           "--target", str(site), str(ROOT)], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     command = site / "bin" / "kaggle-mnist"

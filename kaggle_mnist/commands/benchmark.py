@@ -2,7 +2,8 @@
 
     kaggle-mnist benchmark [--data-dir data] [--network mlp|lenet] [--epochs N] [--repeats 1] [--out FILE]
 
-``--network lenet`` times the LeNet-like CNN instead (kaggle-mnist and PyTorch only).
+``--network lenet`` times the LeNet-like CNN instead, and ``--network cnn`` the BatchNorm
+CNN (kaggle-mnist and PyTorch only).
 
 ``numpynet`` is kaggle-mnist as it trains by default, with its engine
 (``kaggle_mnist/engine.py``); ``plain`` is the same network trained with the textbook
@@ -136,14 +137,46 @@ def bench_torch_lenet(X, y, Xt, epochs, seed):
     return torch_fit_predict(model, X, y, Xt, epochs, seed, image_shape=(1, 28, 28))
 
 
+# ------------------------------------------------------------------ the BatchNorm CNN
+def bench_numpynet_cnn(X, y, Xt, epochs, seed, engine=True):
+    from kaggle_mnist import NumpyNetClassifier
+
+    return time_fit_predict(NumpyNetClassifier(architecture="cnn", hidden_layer_sizes=(128,), solver="adam",
+                                               learning_rate_init=LR, batch_size=BATCH, max_iter=epochs,
+                                               random_state=seed, engine=engine), X, y, Xt)
+
+
+def bench_plain_cnn(X, y, Xt, epochs, seed):
+    return bench_numpynet_cnn(X, y, Xt, epochs, seed, engine=False)
+
+
+def bench_torch_cnn(X, y, Xt, epochs, seed):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    layers, c_in = [], 1
+    for width in (32, 64):
+        for i in range(2):
+            layers += [nn.Conv2d(c_in, width, 3, padding=1), nn.BatchNorm2d(width, momentum=0.1, eps=1e-5)]
+            if i == 1:
+                layers.append(nn.MaxPool2d(2))
+            layers.append(nn.ReLU())
+            c_in = width
+    model = nn.Sequential(*layers, nn.Flatten(), nn.Linear(7 * 7 * 64, 128), nn.ReLU(), nn.Linear(128, 10))
+    return torch_fit_predict(model, X, y, Xt, epochs, seed, image_shape=(1, 28, 28))
+
+
 NETWORKS = {
     "mlp": {"numpynet": bench_numpynet, "plain": bench_plain, "sklearn": bench_sklearn, "sklearn32": bench_sklearn32,
             "torch": bench_torch},
     "lenet": {"numpynet": bench_numpynet_lenet, "plain": bench_plain_lenet, "torch": bench_torch_lenet},
+    "cnn": {"numpynet": bench_numpynet_cnn, "plain": bench_plain_cnn, "torch": bench_torch_cnn},
 }
 DESCRIPTION = {
     "mlp": f"784-256-128-10, Adam lr {LR}, batch {BATCH}, float32",
     "lenet": f"LeNet-like conv5x5x32-pool-conv5x5x64-pool-fc128, Adam lr {LR}, batch {BATCH}, float32",
+    "cnn": f"BatchNorm CNN 2x(conv3x3x32-BN)-pool-2x(conv3x3x64-BN)-pool-fc128, Adam lr {LR}, batch {BATCH}, float32",
 }
 
 
@@ -191,8 +224,10 @@ HELP = "time kaggle-mnist against scikit-learn and PyTorch on the same network"
 def add_arguments(parser):
     add_data_dir(parser)
     parser.add_argument("--network", default="mlp", choices=list(NETWORKS),
-                        help="mlp: 784-256-128-10 (20 epochs); lenet: the LeNet-like CNN (2 epochs)")
-    parser.add_argument("--epochs", type=at_least(1), help="epochs per run (default: 20 for mlp, 2 for lenet)")
+                        help="mlp: 784-256-128-10 (20 epochs); lenet: the LeNet-like CNN (2 epochs); cnn: the "
+                             "BatchNorm CNN (1 epoch)")
+    parser.add_argument("--epochs", type=at_least(1), help="epochs per run (default: 20 for mlp, 2 for lenet, "
+                                                           "1 for cnn)")
     parser.add_argument("--repeats", type=at_least(1), default=1, help="time each peer this many times; report medians")
     parser.add_argument("--seed", type=seed, default=0, help="seeds every peer's run")
     parser.add_argument("--peers", help="comma-separated subset of the peers (default: all for the network)")
@@ -200,7 +235,7 @@ def add_arguments(parser):
 
 
 def main(args):
-    args.epochs = args.epochs or (20 if args.network == "mlp" else 2)
+    args.epochs = args.epochs or {"mlp": 20, "lenet": 2, "cnn": 1}[args.network]
     comp = load_competition(data_dir(args))
     if comp.solution is None:
         raise KaggleMnistError(f"{comp.folder} has no solution file to score against (prepare_data.py writes one)")

@@ -6,7 +6,6 @@ work: while the engine's two threads train the LeNet-like network, while a model
 saved, while folds are trained and saved, while a submission is predicted.
 """
 
-import os
 import signal
 import subprocess
 import sys

@@ -2,19 +2,30 @@
 
 import os
 import subprocess
-import sys
+import sysconfig
+import venv
 
 from conftest import ROOT, fake_digits, write_idx
 
 
 def test_installed_copy_runs_from_an_empty_folder_and_writes_only_there(tmp_path):
-    site = tmp_path / "site"
-    out = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                          "--target", str(site), str(ROOT)], capture_output=True, text=True, timeout=600)
+    # A fresh virtual environment with `pip install --no-deps .`; it borrows this test
+    # environment's NumPy, pandas and scikit-learn (a .pth file) rather than download them.
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    with open(os.path.join(site, "borrowed.pth"), "w") as f:
+        f.write(sysconfig.get_paths()["purelib"] + "\n")
+    out = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", str(ROOT)],
+                         capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
-    command = site / "bin" / "kaggle-mnist"
+    command = env_dir / "bin" / "kaggle-mnist"
     assert command.exists()  # the console entry point
-    before = sorted(p.relative_to(site) for p in site.rglob("*"))
+    installed = subprocess.run([str(python), "-c", "import kaggle_mnist; print(kaggle_mnist.__file__)"],
+                               capture_output=True, text=True, cwd=tmp_path).stdout
+    assert installed.startswith(site)  # the copy in the venv, not the checkout
 
     idx = tmp_path / "idx"  # MNIST-format files to prepare from (no network)
     idx.mkdir()
@@ -24,11 +35,10 @@ def test_installed_copy_runs_from_an_empty_folder_and_writes_only_there(tmp_path
         write_idx(idx / name, array)
     work = tmp_path / "elsewhere"
     work.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(site)}
+    before = sorted(p for p in env_dir.rglob("*") if "__pycache__" not in p.parts)
 
     def km(*args):
-        res = subprocess.run([str(command), *map(str, args)], cwd=work, capture_output=True, text=True, env=env,
-                             timeout=600)
+        res = subprocess.run([str(command), *map(str, args)], cwd=work, capture_output=True, text=True, timeout=600)
         assert res.returncode == 0, (args, res.stderr[-2000:])
         return res.stdout
 
@@ -39,5 +49,4 @@ def test_installed_copy_runs_from_an_empty_folder_and_writes_only_there(tmp_path
     assert "cv-fast-2fold-seed0" in km("runs")
     assert sorted(p.name for p in work.iterdir()) == ["data", "runs", "submissions"]
     assert (work / "runs" / "cv-fast-2fold-seed0" / "report.md").exists()
-    assert sorted(p.relative_to(site) for p in site.rglob("*")
-                  if "__pycache__" not in p.parts) == [p for p in before if "__pycache__" not in p.parts]
+    assert sorted(p for p in env_dir.rglob("*") if "__pycache__" not in p.parts) == before  # nothing written there

@@ -184,6 +184,23 @@ def add_data_dir(parser):
                                            f"(default: {DATA_DIR}/, or {KAGGLE_INPUT} in a Kaggle notebook)")
 
 
+def add_run_options(parser, parts, default_out):
+    """The options of a command that trains ``parts`` ("folds", "members") side by side
+    into a run folder: --n-jobs, --backend, --scheduler, --out, --submission, --resume,
+    --force, --set, --quiet."""
+    parser.add_argument("--n-jobs", type=at_least(1), default=1, help=f"{parts} trained side by side")
+    parser.add_argument("--backend", default="loky", choices=["loky", "dask"],
+                        help="loky: processes on this machine; dask: a Dask cluster (--scheduler)")
+    parser.add_argument("--scheduler", help="Dask scheduler address, with --backend dask (e.g. tcp://host:8786)")
+    parser.add_argument("--out", help=f"run folder (default: {default_out})")
+    parser.add_argument("--submission", help="submission file (default: submissions/ + the run's name + .csv)")
+    parser.add_argument("--resume", action="store_true", help=f"keep the {parts} already in the run folder")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing run folder and submission")
+    parser.add_argument("--set", action="append", metavar="NAME=VALUE",
+                        help="override a preset parameter (JSON value), e.g. --set max_iter=5")
+    parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+
+
 def data_dir(args):
     """The data folder the command should read: --data-dir, else the default."""
     from pathlib import Path

@@ -58,6 +58,7 @@ import numpy as np
 from kaggle_mnist import interrupts
 from kaggle_mnist.nn import Conv2D, Dropout
 from kaggle_mnist.nn.conv import im2col
+from kaggle_mnist.training import PlainStep
 
 
 
@@ -345,7 +346,7 @@ class SplitBatch:
         return f"SplitBatch(threads={self.threads})"
 
 
-class ChunkedOnly:
+class ChunkedOnly(PlainStep):
     """A convolutional network with BatchNorm: the plain step, on a twin of the model
     whose convolutions are :class:`ChunkedConv2D` (the same parameter, gradient and
     statistics arrays), BLAS on every core. Not split in halves: each half would update
@@ -353,10 +354,10 @@ class ChunkedOnly:
 
     chunk = 16  # larger than SplitBatch's: each product is shared by BLAS's threads
 
-    def __init__(self, model, loss_fn, optimizer, threads=None):
-        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
-        self.twin = copy.copy(model)
-        self.twin.layers = [self._chunked(layer) if type(layer) is Conv2D else layer for layer in model.layers]
+    def __init__(self, model, loss_fn=None, optimizer=None, threads=None):
+        twin = copy.copy(model)
+        twin.layers = [self._chunked(layer) if type(layer) is Conv2D else layer for layer in model.layers]
+        super().__init__(twin, loss_fn, optimizer)
 
     def _chunked(self, layer):
         fast = ChunkedConv2D.like(layer)
@@ -366,23 +367,6 @@ class ChunkedOnly:
     @staticmethod
     def applies(model):
         return any(isinstance(layer, Conv2D) for layer in model.layers)
-
-    def step(self, xb, yb):
-        logits = self.twin.forward(xb, training=True)
-        loss = self.loss_fn.forward(logits, yb)
-        if math.isfinite(loss):
-            self.twin.backward(self.loss_fn.backward())
-            self.optimizer.step(self.model.params(), self.model.grads())
-        return loss, logits
-
-    def predict(self, x):
-        return self.twin.forward(x)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        pass
 
     def __repr__(self):
         return "ChunkedOnly()"

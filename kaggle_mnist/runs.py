@@ -38,6 +38,19 @@ def check_can_start(run_dir, resume=False, force=False):
         raise KaggleMnistError(f"{run_dir} already holds a run (use --resume to continue it, --force to redo it)")
 
 
+def outputs(name, out=None, submission=None, resume=False, force=False):
+    """(run folder, submission file) of a run called ``name`` (by default runs/NAME and
+    submissions/NAME.csv), both checked before any work."""
+    from kaggle_mnist import paths
+    from kaggle_mnist.fileio import check_writable
+
+    run_dir = paths.RUNS_DIR / name if out is None else Path(out)
+    sub_path = paths.SUBMISSIONS_DIR / f"{name}.csv" if submission is None else Path(submission)
+    check_can_start(run_dir, resume, force)
+    check_writable(sub_path, force or resume)
+    return run_dir, sub_path
+
+
 def start(run_dir, config, resume=False, force=False):
     """Make ``run_dir`` ready for a run with ``config`` and write its config.json.
 

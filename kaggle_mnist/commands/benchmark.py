@@ -26,6 +26,7 @@ import platform
 import resource
 import statistics
 import time
+from functools import partial
 
 import numpy as np
 
@@ -114,16 +115,13 @@ def bench_torch(X, y, Xt, epochs, seed):
 
 
 # ------------------------------------------------------------------ the LeNet-like CNN
-def bench_numpynet_lenet(X, y, Xt, epochs, seed, engine=True):
+def bench_numpynet_conv(architecture, X, y, Xt, epochs, seed, engine=True):
+    """A convolutional architecture with a Dense layer of 128, trained as the others."""
     from kaggle_mnist import NumpyNetClassifier
 
-    return time_fit_predict(NumpyNetClassifier(architecture="lenet", hidden_layer_sizes=(128,), solver="adam",
+    return time_fit_predict(NumpyNetClassifier(architecture=architecture, hidden_layer_sizes=(128,), solver="adam",
                                                learning_rate_init=LR, batch_size=BATCH, max_iter=epochs,
                                                random_state=seed, engine=engine), X, y, Xt)
-
-
-def bench_plain_lenet(X, y, Xt, epochs, seed):
-    return bench_numpynet_lenet(X, y, Xt, epochs, seed, engine=False)
 
 
 def bench_torch_lenet(X, y, Xt, epochs, seed):
@@ -138,18 +136,6 @@ def bench_torch_lenet(X, y, Xt, epochs, seed):
 
 
 # ------------------------------------------------------------------ the BatchNorm CNN
-def bench_numpynet_cnn(X, y, Xt, epochs, seed, engine=True):
-    from kaggle_mnist import NumpyNetClassifier
-
-    return time_fit_predict(NumpyNetClassifier(architecture="cnn", hidden_layer_sizes=(128,), solver="adam",
-                                               learning_rate_init=LR, batch_size=BATCH, max_iter=epochs,
-                                               random_state=seed, engine=engine), X, y, Xt)
-
-
-def bench_plain_cnn(X, y, Xt, epochs, seed):
-    return bench_numpynet_cnn(X, y, Xt, epochs, seed, engine=False)
-
-
 def bench_torch_cnn(X, y, Xt, epochs, seed):
     import torch
     from torch import nn
@@ -170,8 +156,10 @@ def bench_torch_cnn(X, y, Xt, epochs, seed):
 NETWORKS = {
     "mlp": {"numpynet": bench_numpynet, "plain": bench_plain, "sklearn": bench_sklearn, "sklearn32": bench_sklearn32,
             "torch": bench_torch},
-    "lenet": {"numpynet": bench_numpynet_lenet, "plain": bench_plain_lenet, "torch": bench_torch_lenet},
-    "cnn": {"numpynet": bench_numpynet_cnn, "plain": bench_plain_cnn, "torch": bench_torch_cnn},
+    "lenet": {"numpynet": partial(bench_numpynet_conv, "lenet"),
+              "plain": partial(bench_numpynet_conv, "lenet", engine=False), "torch": bench_torch_lenet},
+    "cnn": {"numpynet": partial(bench_numpynet_conv, "cnn"),
+            "plain": partial(bench_numpynet_conv, "cnn", engine=False), "torch": bench_torch_cnn},
 }
 DESCRIPTION = {
     "mlp": f"784-256-128-10, Adam lr {LR}, batch {BATCH}, float32",

@@ -1,14 +1,14 @@
 """k-fold cross-validation of a preset, the fold-ensemble submission, and a report."""
 
 import time
-from pathlib import Path
 
 import numpy as np
 
 from kaggle_mnist import __version__, cv, paths, presets, runs
-from kaggle_mnist.cli import add_data_dir, at_least, data_dir, fraction, git_commit, parse_overrides, seed
+from kaggle_mnist.cli import (
+    add_data_dir, add_run_options, at_least, data_dir, fraction, git_commit, parse_overrides, seed,
+)
 from kaggle_mnist.data import check_labels, load_competition
-from kaggle_mnist.fileio import check_writable
 from kaggle_mnist.report import REPORT_MD, write_report
 from kaggle_mnist.submission import score, write_submission
 
@@ -23,17 +23,7 @@ def add_arguments(parser):
     parser.add_argument("--holdout", type=fraction, help="one stratified split holding out this fraction, "
                                                          "instead of folds")
     parser.add_argument("--seed", type=seed, default=0, help="seeds the folds, and each fold's model")
-    parser.add_argument("--n-jobs", type=at_least(1), default=1, help="folds trained side by side")
-    parser.add_argument("--backend", default="loky", choices=["loky", "dask"],
-                        help="loky: processes on this machine; dask: a Dask cluster (--scheduler)")
-    parser.add_argument("--scheduler", help="Dask scheduler address, with --backend dask (e.g. tcp://host:8786)")
-    parser.add_argument("--out", help="run folder (default: runs/cv-PRESET-KfoldS-seedSEED)")
-    parser.add_argument("--submission", help="submission file (default: submissions/ + the run's name + .csv)")
-    parser.add_argument("--resume", action="store_true", help="keep the folds already in the run folder")
-    parser.add_argument("--force", action="store_true", help="overwrite an existing run folder and submission")
-    parser.add_argument("--set", action="append", metavar="NAME=VALUE",
-                        help="override a preset parameter (JSON value), e.g. --set max_iter=5")
-    parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    add_run_options(parser, "folds", "runs/cv-PRESET-KfoldS-seedSEED")
 
 
 def main(args):
@@ -41,10 +31,7 @@ def main(args):
     overrides = parse_overrides(args.set)
     parameters = presets.params(args.preset, **overrides)  # a bad override fails before any work
     name = f"cv-{args.preset}-{'holdout' if args.holdout else f'{args.folds}fold'}-seed{args.seed}"
-    run_dir = paths.RUNS_DIR / name if args.out is None else Path(args.out)
-    sub_path = paths.SUBMISSIONS_DIR / f"{name}.csv" if args.submission is None else Path(args.submission)
-    runs.check_can_start(run_dir, args.resume, args.force)
-    check_writable(sub_path, args.force or args.resume)
+    run_dir, sub_path = runs.outputs(name, args.out, args.submission, args.resume, args.force)
     comp = load_competition(data_dir(args))
     check_labels(comp.y, comp.folder / paths.TRAIN_CSV, 2 if args.holdout else args.folds)
     classes, y = np.unique(comp.y, return_inverse=True)

@@ -8,12 +8,11 @@ combine finished runs and models; write the averaged submission.
 
 import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 
 from kaggle_mnist import __version__, ensemble, paths, presets, runs
-from kaggle_mnist.cli import add_data_dir, at_least, data_dir, git_commit, parse_overrides, seed
+from kaggle_mnist.cli import add_data_dir, add_run_options, at_least, data_dir, git_commit, parse_overrides, seed
 from kaggle_mnist.data import check_labels, load_competition
 from kaggle_mnist.errors import KaggleMnistError
 from kaggle_mnist.fileio import atomic_path, check_writable, write_json
@@ -45,16 +44,7 @@ def add_arguments(parser):
     parser.add_argument("--combine", nargs="+", metavar="FOLDER",
                         help="average these finished run folders and model folders instead of training")
     parser.add_argument("--weights", help="comma-separated weights of the --combine folders (default: equal)")
-    parser.add_argument("--n-jobs", type=at_least(1), default=1, help="members trained side by side")
-    parser.add_argument("--backend", default="loky", choices=["loky", "dask"],
-                        help="loky: processes on this machine; dask: a Dask cluster (--scheduler)")
-    parser.add_argument("--scheduler", help="Dask scheduler address, with --backend dask")
-    parser.add_argument("--out", help="run folder (default: runs/ensemble-PRESET-seedSEED)")
-    parser.add_argument("--submission", help="submission file (default: submissions/ + the run's name + .csv)")
-    parser.add_argument("--resume", action="store_true", help="keep the members already in the run folder")
-    parser.add_argument("--force", action="store_true", help="overwrite an existing run folder and submission")
-    parser.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a member preset parameter")
-    parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    add_run_options(parser, "members", "runs/ensemble-PRESET-seedSEED")
 
 
 def main(args):
@@ -70,10 +60,7 @@ def main(args):
     overrides = parse_overrides(args.set)
     presets.params(plan["member"], **overrides)  # a bad override fails before any work
     name = f"ensemble-{args.preset}-seed{args.seed}"
-    run_dir = paths.RUNS_DIR / name if args.out is None else Path(args.out)
-    sub_path = paths.SUBMISSIONS_DIR / f"{name}.csv" if args.submission is None else Path(args.submission)
-    runs.check_can_start(run_dir, args.resume, args.force)
-    check_writable(sub_path, args.force or args.resume)
+    run_dir, sub_path = runs.outputs(name, args.out, args.submission, args.resume, args.force)
     comp = load_competition(data_dir(args))
     check_labels(comp.y, comp.folder / paths.TRAIN_CSV)
     classes, y = np.unique(comp.y, return_inverse=True)

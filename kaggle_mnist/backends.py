@@ -66,7 +66,7 @@ def dask_client(scheduler):
     try:
         from dask.distributed import Client
     except ImportError:
-        raise KaggleMnistError("--backend dask needs dask.distributed (pip install 'kaggle-mnist[dask]')") from None
+        raise KaggleMnistError("--backend dask needs dask.distributed (pip install 'dask[distributed]', or the kit's dask extra: pip install '.[dask]' in its checkout)") from None
     try:
         return Client(scheduler, timeout=10)
     except (OSError, TimeoutError) as e:

@@ -193,9 +193,11 @@ def add_run_options(parser, parts, default_out):
                         help="loky: processes on this machine; dask: a Dask cluster (--scheduler)")
     parser.add_argument("--scheduler", help="Dask scheduler address, with --backend dask (e.g. tcp://host:8786)")
     parser.add_argument("--out", help=f"run folder (default: {default_out})")
-    parser.add_argument("--submission", help="submission file (default: submissions/ + the run's name + .csv)")
+    parser.add_argument("--submission", help="submission file (default: submissions/ + the default run folder's "
+                                                  "name + .csv)")
     parser.add_argument("--resume", action="store_true", help=f"keep the {parts} already in the run folder")
-    parser.add_argument("--force", action="store_true", help="overwrite an existing run folder and submission")
+    parser.add_argument("--force", action="store_true", help="start afresh: empty an existing run folder, "
+                                                             "overwrite the submission")
     parser.add_argument("--set", action="append", metavar="NAME=VALUE",
                         help="override a preset parameter (JSON value), e.g. --set max_iter=5")
     parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
@@ -216,7 +218,7 @@ def parse_overrides(items):
     """
     from kaggle_mnist.estimator import NumpyNetClassifier
 
-    known = NumpyNetClassifier().get_params()
+    known = NumpyNetClassifier().get_params().keys() - {"random_state", "verbose"}  # those are --seed, --quiet
     out = {}
     for item in items or []:
         key, sep, value = item.partition("=")

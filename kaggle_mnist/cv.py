@@ -22,6 +22,7 @@ from functools import partial
 import numpy as np
 
 from kaggle_mnist import backends, presets, progress, runs, seeds
+from kaggle_mnist.data import fit_or_explain
 from kaggle_mnist.errors import KaggleMnistError
 
 
@@ -94,7 +95,7 @@ def run_fold(fold, n_folds, train_index, val_index, X, y, X_test, preset, params
     with threadpool_limits(limits=threads), progress.whole_run(position, count, run_start or start):
         model = presets.build(preset, **{**params, "random_state": seed, "verbose": verbose})
         net = model[-1]
-        model.fit(X[train_index], y[train_index])
+        fit_or_explain(model, X[train_index], y[train_index], "the training rows of this fold")
         val_proba = model.predict_proba(X[val_index])
         test_proba = model.predict_proba(X_test)
     if net.interrupted_:
@@ -105,7 +106,7 @@ def run_fold(fold, n_folds, train_index, val_index, X, y, X_test, preset, params
 
 
 def cross_validate(X, y, X_test, preset, overrides=None, n_folds=5, seed=0, n_jobs=1, backend="loky",
-                   scheduler=None, run_dir=None, resume=False, holdout=None, verbose=1, log=print):
+                   scheduler=None, run_dir=None, resume=False, holdout=None, verbose=1, log=print, data=None):
     """Cross-validate ``preset`` on (X, y) and predict ``X_test`` with every fold model.
 
     Args:
@@ -114,6 +115,7 @@ def cross_validate(X, y, X_test, preset, overrides=None, n_folds=5, seed=0, n_jo
         n_jobs: folds trained side by side (BLAS threads per worker = cores // n_jobs).
         backend: "loky" (processes on this machine) or "dask" (``scheduler`` address).
         run_dir: where completed folds are saved (and found again with ``resume``).
+        data: the data's signature (``Competition.signature()``), saved with each fold's model.
 
     Returns:
         dict: folds (FoldResults in fold order), oof_proba (n, K), test_proba (m, K),
@@ -136,7 +138,7 @@ def cross_validate(X, y, X_test, preset, overrides=None, n_folds=5, seed=0, n_jo
     results = dict(done)
     for result, model in backends.run_unordered(jobs, n_jobs, backend, scheduler):
         if run_dir:
-            runs.save_fold(run_dir, result, model, preset)
+            runs.save_fold(run_dir, result, model, preset, data)
         results[result.fold] = result
         log(f"fold {result.fold + 1}/{len(splits)}: accuracy {result.metrics['accuracy']:.4f}  "
             f"log loss {result.metrics['log_loss']:.4f}  {result.metrics['epochs']} epochs  "

@@ -52,7 +52,7 @@ class Competition:
 
     X: (n, 784) uint8 and y: (n,) int64 from train.csv; X_test: (m, 784) uint8 from
     test.csv; solution: the held-out labels of solution.csv where the folder has one
-    (``prepare_data.py`` writes it; Kaggle's own files have none).
+    (``kaggle-mnist prepare`` writes it from MNIST; Kaggle's own files have none).
     """
 
     folder: Path
@@ -67,7 +67,8 @@ class Competition:
         trained on the same rows, are ever averaged together."""
         import hashlib
 
-        return {name: hashlib.sha256((self.folder / name).read_bytes()).hexdigest() for name in (TRAIN_CSV, TEST_CSV)}
+        return {name: hashlib.sha256((self.folder / name).read_bytes()).hexdigest()
+                for name in (TRAIN_CSV, TEST_CSV) if (self.folder / name).is_file()}
 
 
 def load_competition(folder, train=True, test=True, solution=True):
@@ -105,6 +106,15 @@ def check_labels(y, path, n_folds=None):
     if n_folds is not None and counts.min() < n_folds:
         rare = classes[counts.argmin()]
         raise DataError(f"{path}: label {rare} has {counts.min()} rows, fewer than the {n_folds} folds")
+
+
+def fit_or_explain(model, X, y, path):
+    """``model.fit(X, y)``; a ValueError (rows too few for its validation split, say)
+    becomes a one-line DataError naming the training file."""
+    try:
+        return model.fit(X, y)
+    except ValueError as e:
+        raise DataError(f"{path}: cannot train on these {len(y)} rows: {str(e).splitlines()[0]}") from None
 
 
 # Reading a CSV of pixels takes about this many bytes of memory per byte of file: the

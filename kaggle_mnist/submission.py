@@ -2,7 +2,7 @@
 
 A Digit Recognizer submission is a CSV with the header ``ImageId,Label`` and one row
 per test image: ImageId 1..N in test.csv order, Label an integer 0-9. A solution file
-(made by ``prepare_data.py``) adds the true labels and Kaggle's ``Usage`` column,
+(made by ``kaggle-mnist prepare``) adds the true labels and Kaggle's ``Usage`` column,
 which splits the rows into a Public and a Private part of the leaderboard.
 """
 

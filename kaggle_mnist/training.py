@@ -82,10 +82,13 @@ class PlainStep:
 
 
 def stepper(model, loss_fn=None, optimizer=None, use_engine=True):
-    """The engine for ``model`` when it has a faster way to run it, else the plain step."""
-    from kaggle_mnist import engine
-
-    fast = engine.make(model, loss_fn, optimizer) if use_engine else None
+    """The engine for ``model`` when it has a faster way to run it, else the plain step
+    (also when engine.py has been deleted: a learner may)."""
+    try:
+        from kaggle_mnist import engine
+    except ImportError:
+        engine = None
+    fast = engine.make(model, loss_fn, optimizer) if use_engine and engine else None
     return fast or PlainStep(model, loss_fn, optimizer)
 
 
@@ -126,8 +129,8 @@ def train(model, X, y, *, loss_fn, optimizer, schedule, epochs, batch_size, rng,
         patience, tol: with early stopping, stop after ``patience`` epochs that did not
             raise the validation accuracy by more than ``tol`` (with ``tol`` 0: did
             not raise it, or match it at a lower loss).
-        history: a History to extend (for ``partial_fit``); ``first_step`` numbers
-            the steps for the schedule across calls.
+        history: a History to extend (for ``partial_fit``), whose step count goes on
+            from ``first_step``; the schedule sees the steps of this call, from 0.
         use_engine: take the steps with the engine (False: the plain step, always).
 
     Returns:
@@ -142,7 +145,7 @@ def train(model, X, y, *, loss_fn, optimizer, schedule, epochs, batch_size, rng,
         try:
             for epoch in range(epochs):
                 train_epoch(runner, epoch_batches(X, y, bs, rng, augment), optimizer, schedule, history, epoch,
-                            progress)
+                            progress, first_step)
                 if X_val is not None:
                     val_loss, val_acc = evaluate(model, X_val, y_val, forward=runner.predict)
                     history.val_loss.append(val_loss)
@@ -169,13 +172,13 @@ def train(model, X, y, *, loss_fn, optimizer, schedule, epochs, batch_size, rng,
     return history
 
 
-def train_epoch(runner, batches, optimizer, schedule, history, epoch, progress):
+def train_epoch(runner, batches, optimizer, schedule, history, epoch, progress, first_step=0):
     """One pass over ``batches``; appends the epoch's loss, accuracy, rate and time."""
     start = time.perf_counter()
     last_good = runner.model.state_dict()
     loss_sum, correct, n = 0.0, 0, 0
     for b, (xb, yb) in enumerate(batches):
-        optimizer.lr = float(schedule(history.steps))
+        optimizer.lr = float(schedule(history.steps - first_step))
         loss, logits = runner.step(xb, yb)
         if not math.isfinite(loss):
             runner.model.load_state_dict(last_good)

@@ -686,6 +686,38 @@ def _(w):
     return [*CV, "--resume"]
 
 
+@case("flag", "set-random-state", message="--set 'random_state=3': expected NAME=VALUE")
+def _(w):
+    return [*TRAIN, "--set", "random_state=3"]
+
+
+@case("flag", "set-alpha-with-adamw", message="alpha (an L2 penalty) does not go with the adamw solver")
+def _(w):
+    return ["train", "--preset", "lenet", "--set", "alpha=0.1", "--out", "new-model"]
+
+
+@case("flag", "weights-without-combine", message="--weights goes with --combine")
+def _(w):
+    return ["ensemble", "--preset", "fast", "--weights", "1,2"]
+
+
+@case("flag", "combine-with-models", message="--combine trains nothing: --models")
+def _(w):
+    return ["ensemble", "--combine", "model", "--models", "3", "--submission", "c.csv"]
+
+
+@case("flag", "combine-weights-nan", message="weights")
+def _(w):
+    return ["ensemble", "--combine", "model", "model", "--weights", "nan,1", "--submission", "c.csv"]
+
+
+@case("flag", "benchmark-results-exist", message="benchmark.json already exists (use --force")
+def _(w):
+    (w / "runs").mkdir()
+    (w / "runs/benchmark.json").write_text("{}")
+    return ["benchmark", "--epochs", "1", "--peers", "numpynet"]
+
+
 # ------------------------------------------------------------------ faults of the machine
 @case("machine", "output-parent-is-a-file", message="sub.csv is not a folder")
 def _(w):

@@ -46,3 +46,5 @@ def test_parse_overrides_reads_json_and_names_the_known_parameters():
         cli.parse_overrides(["colour=red"])
     with pytest.raises(KaggleMnistError, match="expected NAME=VALUE"):
         cli.parse_overrides(["max_iter"])
+    with pytest.raises(KaggleMnistError, match="expected NAME=VALUE"):  # that is --seed's job
+        cli.parse_overrides(["random_state=3"])

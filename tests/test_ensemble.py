@@ -60,8 +60,9 @@ def test_pseudo_labels_pick_the_confident_rows():
 def test_average_weights():
     a, b = np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])
     np.testing.assert_allclose(ensemble.average([a, b], [3, 1]), [[0.75, 0.25]])
-    with pytest.raises(KaggleMnistError, match="weights"):
-        ensemble.average([a, b], [1, -1])
+    for bad in ([1, -1], [float("nan"), 1], [float("inf"), 1], [0, 0]):
+        with pytest.raises(KaggleMnistError, match="weights"):
+            ensemble.average([a, b], bad)
 
 
 def test_combine_runs_and_models_trained_on_the_same_data(tmp_path, kaggle_dir):
@@ -69,10 +70,10 @@ def test_combine_runs_and_models_trained_on_the_same_data(tmp_path, kaggle_dir):
               "--out", "cv", "--submission", "cv.csv", "--quiet").returncode == 0
     assert km(tmp_path, "train", "--data-dir", kaggle_dir, "--preset", "fast", "--set", "max_iter=2", "--out", "m",
               "--quiet").returncode == 0
-    out = km(tmp_path, "ensemble", "--data-dir", kaggle_dir, "--combine", "cv", "m", "--weights", "2,1",
-             "--submission", "both.csv")
+    out = km(tmp_path, "ensemble", "--data-dir", kaggle_dir, "--combine", "cv", "m", "cv/folds/fold-1/model",
+             "--weights", "2,1,1", "--submission", "both.csv")
     assert out.returncode == 0, out.stderr
-    assert "averaged 2 (run, model)" in out.stdout and len(pd.read_csv(tmp_path / "both.csv")) == 200
+    assert "averaged 3 (run, model, model)" in out.stdout and len(pd.read_csv(tmp_path / "both.csv")) == 200
     other = tmp_path / "other"  # the same test rows, other training rows
     shutil.copytree(kaggle_dir, other)
     lines = (other / "train.csv").read_text().splitlines()

@@ -116,11 +116,13 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_model(monkeypatch):
     ("solver", "rmsprop", "solver must be"), ("learning_rate_init", -1, "learning_rate_init must be"),
     ("batch_size", 0, "batch_size must be"), ("dropout", 1.0, "dropout must be"),
     ("architecture", "resnet", "architecture must be"), ("augment", "flip", "augment must be"),
+    ("alpha", 0.1, "does not go with the adamw solver"),
 ])
 def test_bad_parameters_raise_naming_the_parameter(name, value, message):
     X, y = blob_digits(50)
+    solver = {"solver": "adamw"} if name == "alpha" else {}
     with pytest.raises(ValueError, match=message):
-        NumpyNetClassifier(max_iter=1, **{name: value}).fit(X, y)
+        NumpyNetClassifier(max_iter=1, **{**solver, name: value}).fit(X, y)
 
 
 def test_works_inside_pipeline_cross_val_score_and_grid_search():
@@ -145,10 +147,12 @@ def test_scikit_learn_attributes_and_names():
 
 def test_warm_start_continues_and_alpha_is_an_l2_penalty():
     X, y = blob_digits(200)
-    clf = NumpyNetClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0, warm_start=True).fit(X / 255, y)
+    clf = NumpyNetClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0, warm_start=True,
+                             learning_rate="cosine").fit(X / 255, y)
     first = clf.coefs_[0].copy()
     clf.fit(X / 255, y)
     assert clf.n_iter_ == 4 and clf.t_ == 4 * 200 and not np.array_equal(clf.coefs_[0], first)
+    assert clf.history_.lr[2] > clf.history_.lr[1]  # the second fit ran its cosine from the top again
     cold = NumpyNetClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0).fit(X / 255, y)
     assert cold.n_iter_ == 2
     # alpha as MLPClassifier's: alpha * W / batch rows added to the gradient. One full-batch

@@ -185,3 +185,21 @@ def test_npm_source_builds_the_real_split(real_data_dir):
     assert not any(r.tobytes() in train_rows for r in X_test)  # no digit in both (of a sample)
     assert (real_data_dir / "sample_submission.csv").read_text().startswith("ImageId,Label\n1,0\n")
     assert os.path.getsize(real_data_dir / "train.csv") > 70_000_000
+
+
+def test_staging_changes_the_folder_as_one(tmp_path):
+    """The split's files are moved in together, an old solution.csv removed with them;
+    a failure half-way leaves the folder as it was."""
+    (tmp_path / "train.csv").write_text("old train")
+    (tmp_path / "solution.csv").write_text("old labels")
+    with pytest.raises(RuntimeError):
+        with prepare.staging(tmp_path, remove=["solution.csv"]) as stage:
+            (stage / "train.csv").write_text("new train")
+            raise RuntimeError("interrupted")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["solution.csv", "train.csv"]
+    assert (tmp_path / "train.csv").read_text() == "old train"
+    with prepare.staging(tmp_path, remove=["solution.csv"]) as stage:
+        (stage / "train.csv").write_text("new train")
+        (stage / "test.csv").write_text("new test")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["test.csv", "train.csv"]
+    assert (tmp_path / "train.csv").read_text() == "new train"

@@ -31,8 +31,10 @@ def test_force_drops_the_old_folds_and_resume_keeps_them(tmp_path):
     (run / runs.FOLDS_DIR / "fold-1").mkdir(parents=True)
     runs.start(run, CONFIG, resume=True, force=True)
     assert (run / runs.FOLDS_DIR / "fold-1").exists()
+    for leftover in ("round-1", runs.PROBABILITIES_NPZ, runs.METRICS_JSON):  # an older run's everything
+        (run / leftover).mkdir() if leftover.startswith("round") else (run / leftover).write_text("old")
     runs.start(run, CONFIG, force=True)
-    assert not (run / runs.FOLDS_DIR).exists()
+    assert sorted(p.name for p in run.iterdir()) == [runs.CONFIG_JSON]
 
 
 def test_a_file_where_the_run_folder_should_be(tmp_path):

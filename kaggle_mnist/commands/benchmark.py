@@ -1,6 +1,7 @@
 """Time the same network trained with kaggle-mnist, scikit-learn and PyTorch, side by side.
 
-    kaggle-mnist benchmark [--data-dir data] [--network mlp|lenet] [--epochs N] [--repeats 1] [--out FILE]
+    kaggle-mnist benchmark [--data-dir data] [--network mlp|lenet|cnn] [--epochs N] [--repeats 1] [--peers A,B]
+                           [--seed 0] [--out FILE] [--force]
 
 ``--network lenet`` times the LeNet-like CNN instead, and ``--network cnn`` the BatchNorm
 CNN (kaggle-mnist and PyTorch only).
@@ -34,7 +35,7 @@ from kaggle_mnist import __version__, paths
 from kaggle_mnist.cli import add_data_dir, at_least, data_dir, seed
 from kaggle_mnist.data import load_competition
 from kaggle_mnist.errors import KaggleMnistError
-from kaggle_mnist.fileio import write_json
+from kaggle_mnist.fileio import check_writable, write_json
 
 HIDDEN = (256, 128)
 BATCH, LR = 128, 1e-3
@@ -220,13 +221,16 @@ def add_arguments(parser):
     parser.add_argument("--seed", type=seed, default=0, help="seeds every peer's run")
     parser.add_argument("--peers", help="comma-separated subset of the peers (default: all for the network)")
     parser.add_argument("--out", default=str(paths.RUNS_DIR / "benchmark.json"), help="where the results go (JSON)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing results file")
 
 
 def main(args):
     args.epochs = args.epochs or {"mlp": 20, "lenet": 2, "cnn": 1}[args.network]
+    check_writable(args.out, args.force)
     comp = load_competition(data_dir(args))
     if comp.solution is None:
-        raise KaggleMnistError(f"{comp.folder} has no solution file to score against (prepare_data.py writes one)")
+        raise KaggleMnistError(f"{comp.folder} has no solution file to score against (kaggle-mnist prepare writes one "
+                               "from MNIST)")
     X, y, yt = comp.X.astype(np.float32) / 255, comp.y, comp.solution.labels
     Xt = comp.X_test.astype(np.float32) / 255
 

@@ -23,7 +23,7 @@ def add_arguments(parser):
     parser.add_argument("--holdout", type=fraction, help="one stratified split holding out this fraction, "
                                                          "instead of folds")
     parser.add_argument("--seed", type=seed, default=0, help="seeds the folds, and each fold's model")
-    add_run_options(parser, "folds", "runs/cv-PRESET-KfoldS-seedSEED")
+    add_run_options(parser, "folds", "runs/cv-PRESET-Kfold-seedSEED, or runs/cv-PRESET-holdout-seedSEED")
 
 
 def main(args):
@@ -47,7 +47,7 @@ def main(args):
 
     result = cv.cross_validate(comp.X, y, comp.X_test, args.preset, overrides, args.folds, args.seed, args.n_jobs,
                                args.backend, args.scheduler, run_dir, resume=args.resume,
-                               holdout=args.holdout, verbose=0 if args.quiet else 1)
+                               holdout=args.holdout, verbose=0 if args.quiet else 1, data=config["data"])
     labels = classes[result["test_proba"].argmax(axis=1)]
     write_submission(sub_path, labels, force=True)
     what = "hold-out model's" if args.holdout else "fold-ensemble"

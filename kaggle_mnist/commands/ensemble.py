@@ -52,26 +52,35 @@ def main(args):
 
     if args.backend == "dask" and not args.scheduler:
         raise KaggleMnistError("--backend dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+    if args.scheduler and args.backend != "dask":
+        raise KaggleMnistError("--scheduler goes with --backend dask")
+    if args.weights and not args.combine:
+        raise KaggleMnistError("--weights goes with --combine")
+    if args.combine:
+        unused = [flag for flag, value in (("--models", args.models), ("--pseudo-label", args.pseudo_label),
+                                           ("--out", args.out), ("--resume", args.resume), ("--set", args.set))
+                  if value]
+        if unused:
+            raise KaggleMnistError(f"--combine trains nothing: {', '.join(unused)} do(es) not apply")
+        return combine(args)
     if args.scheduler:
         check_scheduler(args.scheduler)
-    if args.combine:
-        return combine(args)
     plan = presets.ensemble_plan(args.preset, args.models, args.pseudo_label)
     overrides = parse_overrides(args.set)
-    presets.params(plan["member"], **overrides)  # a bad override fails before any work
+    member_parameters = presets.params(plan["member"], **overrides)  # a bad override fails before any work
     name = f"ensemble-{args.preset}-seed{args.seed}"
     run_dir, sub_path = runs.outputs(name, args.out, args.submission, args.resume, args.force)
     comp = load_competition(data_dir(args))
     check_labels(comp.y, comp.folder / paths.TRAIN_CSV)
     classes, y = np.unique(comp.y, return_inverse=True)
-    config = {"kind": "ensemble", "preset": args.preset, "parameters": {**plan, "overrides": overrides},
+    config = {"kind": "ensemble", "preset": args.preset, "parameters": {**plan, "member_parameters": member_parameters},
               "seed": args.seed, "folds": None, "holdout": None, "n_jobs": args.n_jobs, "backend": args.backend,
               "version": __version__, "git_commit": git_commit(), "data_dir": str(comp.folder.resolve()),
               "data": comp.signature(), "classes": classes.tolist()}
     runs.start(run_dir, config, args.resume, args.force)
     started = time.perf_counter()
     common = dict(overrides=overrides, n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler,
-                  run_dir=run_dir, resume=args.resume, verbose=0 if args.quiet else 1)
+                  run_dir=run_dir, resume=args.resume, verbose=0 if args.quiet else 1, data=config["data"])
     print(f"ensemble {args.preset}: round 1, {plan['models']} x {plan['member']} on {len(y)} rows", flush=True)
     members = ensemble.train_members(comp.X, y, comp.X_test, plan["member"], plan["models"], args.seed, 1, **common)
     test_proba = ensemble.average([m.test_proba for m in members])

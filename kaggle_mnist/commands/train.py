@@ -5,7 +5,7 @@ from pathlib import Path
 
 from kaggle_mnist import paths, presets
 from kaggle_mnist.cli import add_data_dir, data_dir, git_commit, parse_overrides, seed
-from kaggle_mnist.data import check_labels, load_competition
+from kaggle_mnist.data import check_labels, fit_or_explain, load_competition
 from kaggle_mnist.fileio import check_writable
 from kaggle_mnist.modelio import save_model
 from kaggle_mnist.report import LEARNING_CURVES_PNG, learning_curves
@@ -32,13 +32,14 @@ def main(args):
     model = presets.build(args.preset, **overrides, random_state=args.seed, verbose=0 if args.quiet else 1)
     comp = load_competition(data_dir(args), test=False, solution=False)
     check_labels(comp.y, comp.folder / paths.TRAIN_CSV)
+    signature = comp.signature()
     print(f"training preset {args.preset} on {len(comp.y)} rows", flush=True)
     start = time.perf_counter()
-    model.fit(comp.X, comp.y)
+    fit_or_explain(model, comp.X, comp.y, comp.folder / paths.TRAIN_CSV)
     seconds = time.perf_counter() - start
     net = model[-1]
     save_model(model, out, preset=args.preset, force=args.force,
-               extra={"seed": args.seed, "train_seconds": seconds, "git_commit": git_commit(), "data": comp.signature()})
+               extra={"seed": args.seed, "train_seconds": seconds, "git_commit": git_commit(), "data": signature})
     note = " (interrupted: saved the model trained so far)" if net.interrupted_ else ""
     print(f"trained {net.n_iter_} epochs in {seconds:.0f}s; saved {out}{note}")
     figure = learning_curves([("", net.history_.to_dict())], out / LEARNING_CURVES_PNG)

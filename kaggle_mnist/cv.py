@@ -16,7 +16,6 @@ interrupted run can resume with only the missing folds.
 """
 
 import time
-from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -24,16 +23,6 @@ import numpy as np
 from kaggle_mnist import backends, presets, progress, runs, seeds
 from kaggle_mnist.data import fit_or_explain
 from kaggle_mnist.errors import KaggleMnistError
-
-
-@dataclass
-class FoldResult:
-    fold: int  # 0-based
-    val_index: np.ndarray  # (n_val,) rows of train.csv this fold scored
-    val_proba: np.ndarray  # (n_val, n_classes)
-    test_proba: np.ndarray  # (n_test, n_classes)
-    metrics: dict  # accuracy, log_loss, confusion_matrix, seconds, epochs
-    history: dict
 
 
 def check_settings(n_folds, holdout=None, backend="loky", scheduler=None, n_jobs=1):
@@ -102,7 +91,7 @@ def run_fold(fold, n_folds, train_index, val_index, X, y, X_test, preset, params
         raise KeyboardInterrupt
     metrics = fold_metrics(y[val_index], val_proba, val_proba.shape[1])
     metrics.update(seconds=time.perf_counter() - start, epochs=net.n_iter_, best_epoch=net.history_.best_epoch)
-    return FoldResult(fold, val_index, val_proba, test_proba, metrics, net.history_.to_dict()), model
+    return runs.FoldResult(fold, val_index, val_proba, test_proba, metrics, net.history_.to_dict()), model
 
 
 def cross_validate(X, y, X_test, preset, overrides=None, n_folds=5, seed=0, n_jobs=1, backend="loky",

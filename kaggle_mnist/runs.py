@@ -15,6 +15,7 @@ leaves the previous version or the new one, never half of one.
 
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +78,16 @@ def start(run_dir, config, resume=False, force=False):
 
 
 # ------------------------------------------------------------------ folds
+@dataclass
+class FoldResult:
+    fold: int  # 0-based
+    val_index: np.ndarray  # (n_val,) rows of train.csv this fold scored
+    val_proba: np.ndarray  # (n_val, n_classes)
+    test_proba: np.ndarray  # (n_test, n_classes)
+    metrics: dict  # accuracy, log_loss, confusion_matrix, seconds, epochs
+    history: dict
+
+
 def fold_dir(run_dir, fold):
     return Path(run_dir) / FOLDS_DIR / f"fold-{fold + 1}"
 
@@ -97,7 +108,6 @@ def save_fold(run_dir, result, model, preset, data=None):
 
 def load_completed_folds(run_dir):
     """{fold: FoldResult} for every fold folder that was completely written."""
-    from kaggle_mnist.cv import FoldResult
 
     done = {}
     for path in sorted((Path(run_dir) / FOLDS_DIR).glob("fold-*")):

@@ -6,6 +6,7 @@ import signal
 import pytest
 
 from kaggle_mnist import cli
+from kaggle_mnist.commands import options
 from kaggle_mnist.errors import DataError, KaggleMnistError
 
 
@@ -40,11 +41,11 @@ def test_a_bug_keeps_its_traceback():
 
 
 def test_parse_overrides_reads_json_and_names_the_known_parameters():
-    assert cli.parse_overrides(["max_iter=3", "hidden_layer_sizes=[64, 32]", "augment=mild", "tta=0"]) == {
+    assert options.parse_overrides(["max_iter=3", "hidden_layer_sizes=[64, 32]", "augment=mild", "tta=0"]) == {
         "max_iter": 3, "hidden_layer_sizes": (64, 32), "augment": "mild", "tta": 0}
     with pytest.raises(KaggleMnistError, match="expected NAME=VALUE with NAME one of .*max_iter"):
-        cli.parse_overrides(["colour=red"])
+        options.parse_overrides(["colour=red"])
     with pytest.raises(KaggleMnistError, match="expected NAME=VALUE"):
-        cli.parse_overrides(["max_iter"])
+        options.parse_overrides(["max_iter"])
     with pytest.raises(KaggleMnistError, match="expected NAME=VALUE"):  # that is --seed's job
-        cli.parse_overrides(["random_state=3"])
+        options.parse_overrides(["random_state=3"])

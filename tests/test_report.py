@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kaggle_mnist.cv import FoldResult
+from kaggle_mnist.runs import FoldResult
 from kaggle_mnist.report import write_report
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from kaggle_mnist import runs
-from kaggle_mnist.cv import FoldResult
+from kaggle_mnist.runs import FoldResult
 from kaggle_mnist.errors import KaggleMnistError
 
 CONFIG = {"preset": "fast", "parameters": {"hidden_layer_sizes": (8,)}, "seed": 0, "folds": 3, "holdout": None,

@@ -32,7 +32,7 @@ from functools import partial
 import numpy as np
 
 from kaggle_mnist import __version__, paths
-from kaggle_mnist.cli import add_data_dir, at_least, data_dir, seed
+from kaggle_mnist.commands.options import add_data_dir, at_least, data_dir, seed
 from kaggle_mnist.data import load_competition
 from kaggle_mnist.errors import KaggleMnistError
 from kaggle_mnist.fileio import check_writable, write_json

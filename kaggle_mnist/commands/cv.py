@@ -5,7 +5,7 @@ import time
 import numpy as np
 
 from kaggle_mnist import __version__, cv, paths, presets, runs
-from kaggle_mnist.cli import (
+from kaggle_mnist.commands.options import (
     add_data_dir, add_run_options, at_least, data_dir, fraction, git_commit, parse_overrides, seed,
 )
 from kaggle_mnist.data import check_labels, load_competition

@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from kaggle_mnist import __version__, ensemble, paths, presets, runs
-from kaggle_mnist.cli import add_data_dir, add_run_options, at_least, data_dir, git_commit, parse_overrides, seed
+from kaggle_mnist.commands.options import add_data_dir, add_run_options, at_least, data_dir, git_commit, parse_overrides, seed
 from kaggle_mnist.data import check_labels, load_competition
 from kaggle_mnist.errors import KaggleMnistError
 from kaggle_mnist.fileio import atomic_path, check_writable, write_json

@@ -4,7 +4,7 @@ import time
 
 import numpy as np
 
-from kaggle_mnist.cli import add_data_dir, at_least, data_dir
+from kaggle_mnist.commands.options import add_data_dir, at_least, data_dir
 from kaggle_mnist.data import load_competition
 from kaggle_mnist.fileio import check_writable
 from kaggle_mnist.modelio import check_features, load_model

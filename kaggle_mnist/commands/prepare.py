@@ -1,7 +1,7 @@
 """Put Kaggle-format competition files (train.csv, test.csv, ...) in a data folder."""
 
 from kaggle_mnist import prepare
-from kaggle_mnist.cli import add_data_dir, data_dir, seed
+from kaggle_mnist.commands.options import add_data_dir, data_dir, seed
 
 HELP = "get the data: train.csv, test.csv (and solution.csv from MNIST)"
 

@@ -3,7 +3,7 @@
 import json
 
 from kaggle_mnist import paths
-from kaggle_mnist.cli import add_data_dir, data_dir
+from kaggle_mnist.commands.options import add_data_dir, data_dir
 from kaggle_mnist.commands.validate import newest_submission
 from kaggle_mnist.submission import read_solution, read_submission, score
 

@@ -4,7 +4,7 @@ import time
 from pathlib import Path
 
 from kaggle_mnist import paths, presets
-from kaggle_mnist.cli import add_data_dir, data_dir, git_commit, parse_overrides, seed
+from kaggle_mnist.commands.options import add_data_dir, data_dir, git_commit, parse_overrides, seed
 from kaggle_mnist.data import check_labels, fit_or_explain, load_competition
 from kaggle_mnist.fileio import check_writable
 from kaggle_mnist.modelio import save_model

@@ -42,7 +42,7 @@ class Parser(argparse.ArgumentParser):
 
 
 # ------------------------------------------------------------------ running a command
-def run(main, argv=None):
+def run(main, argv=None, exiting=False):
     """Call ``main(argv)``; report a :class:`KaggleMnistError` as ``error: ...`` and exit 2.
 
     A fault of the machine (a full disk, a read-only or missing folder, not enough
@@ -52,6 +52,11 @@ def run(main, argv=None):
     processes of a parallel cross-validation instead of leaving them training on, and
     exits with 143. Temporaries of an interrupted write are removed on the way out.
     Anything else is a bug and keeps its traceback.
+
+    ``exiting``: the process ends when ``main`` returns (the console command). A signal
+    that arrives after the work, while the interpreter shuts down (worker pools closing,
+    atexit hooks), then ends the process at once with its status instead of raising
+    into the shutdown; otherwise the caller's handlers are put back.
     """
     from kaggle_mnist.fileio import cleanup_pending
 
@@ -88,10 +93,17 @@ def run(main, argv=None):
     finally:
         cleanup_pending()
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            signal.signal(sig, exit_now if exiting else handler)
     if received:  # main() caught it and finished cleanly (train saves the model so far)
         return report_interruption()
     return 0 if status is None else status
+
+
+def exit_now(signum, frame):
+    """After the work: a signal ends the process with its status (everything is written)."""
+    print("terminated" if signum == signal.SIGTERM else "interrupted", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(143 if signum == signal.SIGTERM else 130)
 
 
 def build_parser():
@@ -125,9 +137,9 @@ def dispatch(argv):
 
 def main(argv=None):
     """The console entry point ``kaggle-mnist``."""
-    return run(dispatch, sys.argv[1:] if argv is None else argv)
+    return run(dispatch, sys.argv[1:] if argv is None else argv, exiting=argv is None)
 
 
 def script(command):
     """What ``scripts/COMMAND.py`` runs: ``kaggle-mnist COMMAND`` with the script's arguments."""
-    return run(lambda argv: dispatch([command, *argv]), sys.argv[1:])
+    return run(lambda argv: dispatch([command, *argv]), sys.argv[1:], exiting=True)

@@ -119,3 +119,21 @@ def test_prediction_interrupted_writes_no_submission(work):
         status, err, seconds = interrupt(proc, sig, 0.5)
         assert status == EXIT[sig] and "Traceback" not in err and seconds < 5, err
         assert not (work / "p.csv").exists() and leftovers(work) == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_while_the_interpreter_shuts_down_still_exits_cleanly(sig):
+    """The work is done and written, the interpreter is closing (worker pools, atexit
+    hooks): a signal then ends the process with its status, not a traceback or a death
+    by the signal (status -2 / -15)."""
+    program = (
+        "import atexit, os, signal, sys, time\n"
+        "from kaggle_mnist import cli\n"
+        f"atexit.register(lambda: (os.kill(os.getpid(), {int(sig)}), time.sleep(5)))\n"
+        "cli.dispatch = lambda argv: print('done')\n"
+        "sys.exit(cli.main())\n")
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == EXIT[sig], (proc.returncode, proc.stderr)
+    assert proc.stdout == "done\n" and proc.stderr.strip() in ("interrupted", "terminated"), proc.stderr
+    assert time.perf_counter() - started < 4

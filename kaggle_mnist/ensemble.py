@@ -103,11 +103,11 @@ def train_members(X, y, X_test, preset, n_models, seed, round_=1, overrides=None
                   scheduler=None, run_dir=None, resume=False, verbose=1, log=print, data=None):
     """Train ``n_models`` members of ``preset`` on all of (X, y); return them in order.
 
-    Member ``i`` of round ``r`` has the seed ``child_seeds(seed + r - 1, n_models)[i]``
+    Member ``i`` of round ``r`` has the seed ``child_seeds(seed, n_models, ENSEMBLE, r)[i]``
     whatever the order members are trained in, so a run repeats exactly.
     """
     params = {**presets.params(preset, **(overrides or {})), "early_stopping": False}
-    member_seeds = seeds.child_seeds(seed + round_ - 1, n_models)
+    member_seeds = seeds.child_seeds(seed, n_models, seeds.ENSEMBLE, round_)
     done = load_members(run_dir, round_) if (resume and run_dir) else {}
     done = {i: m for i, m in done.items() if i < n_models}
     todo = [i for i in range(n_models) if i not in done]

@@ -20,3 +20,13 @@ def test_child_seeds_differ_and_repeat():
     kids = seeds.child_seeds(0, 5)
     assert len(set(kids)) == 5 and kids == seeds.child_seeds(0, 5) and kids != seeds.child_seeds(1, 5)
     assert all(0 <= k <= seeds.MAX_SEED for k in kids)
+
+
+def test_families_of_child_seeds_never_meet():
+    """Folds of --seed 0..2 and the members of rounds 1 and 2 of the same seeds: all
+    different (members once reused the folds' seeds, and round 2 of seed S was round 1
+    of seed S + 1)."""
+    family = [seeds.child_seeds(s, 5) for s in range(3)]
+    family += [seeds.child_seeds(s, 5, seeds.ENSEMBLE, r) for s in range(3) for r in (1, 2)]
+    every = [k for kids in family for k in kids]
+    assert len(set(every)) == len(every) == 45

@@ -2,7 +2,7 @@
 combine finished runs and models; write the averaged submission.
 
     kaggle-mnist ensemble --preset top                      # the preset's members and rounds
-    kaggle-mnist ensemble --preset lenet --models 5         # five lenet networks, seeds 0..4
+    kaggle-mnist ensemble --preset lenet --models 5         # five lenet networks, five child seeds of --seed
     kaggle-mnist ensemble --combine runs/a runs/b models/c --weights 1,1,2 --submission s.csv
 """
 

@@ -11,6 +11,7 @@ the input (one line on stderr naming what is wrong); 130 Ctrl-C; 143 SIGTERM.
 """
 
 import argparse
+import atexit
 import os
 import signal
 import sys
@@ -54,9 +55,11 @@ def run(main, argv=None, exiting=False):
     Anything else is a bug and keeps its traceback.
 
     ``exiting``: the process ends when ``main`` returns (the console command). A signal
-    that arrives after the work, while the interpreter shuts down (worker pools closing,
-    atexit hooks), then ends the process at once with its status instead of raising
-    into the shutdown; otherwise the caller's handlers are put back.
+    that arrives after the work, while the interpreter waits for threads and runs the
+    exit hooks the command registered (worker pools closing), then ends the process at
+    once with its status instead of raising into the shutdown; after those, when the
+    interpreter only closes down and frees memory, signals are ignored
+    (:func:`ignore_signals`). Otherwise the caller's handlers are put back.
     """
     from kaggle_mnist.fileio import cleanup_pending
 
@@ -73,6 +76,8 @@ def run(main, argv=None, exiting=False):
 
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)} if in_main_thread else {}
+    if exiting and in_main_thread:  # exit hooks run last registered first: the command's (pools) before this
+        atexit.register(ignore_signals)
     try:
         status = main(argv)
     except KaggleMnistError as e:
@@ -104,6 +109,18 @@ def exit_now(signum, frame):
     print("terminated" if signum == signal.SIGTERM else "interrupted", file=sys.stderr, flush=True)
     sys.stdout.flush()
     os._exit(143 if signum == signal.SIGTERM else 130)
+
+
+def ignore_signals():
+    """The interpreter's teardown: ignore SIGINT and SIGTERM.
+
+    Python puts the default actions back while it finalizes, and its teardown (freeing
+    NumPy, pandas, matplotlib) takes a few hundred milliseconds, in which a signal would
+    kill the finished process without a word (status -2 or -15 instead of its own). The
+    work is written; the process ends by itself within moments.
+    """
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def build_parser():

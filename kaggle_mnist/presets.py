@@ -67,9 +67,12 @@ DEFAULT = "mlp"
 # Ensembles (kaggle-mnist ensemble --preset NAME): ``models`` networks of the ``member``
 # preset trained on all rows, each with its own seed; with ``pseudo_label``, a second
 # round of as many on the training rows plus the test rows the first round predicts
-# with at least that probability.
+# with at least that probability. Members trained with label smoothing s aim at a
+# probability of 1 - s * 9/10 for the right digit (0.91 at s = 0.1), not at 1: the
+# threshold has to sit below that. Measured (round 1 of top, seed 0): the averaged
+# probability reaches 0.9 on 21,955 of the 28,000 test rows and 0.995 on none.
 ENSEMBLES = {
-    "top": dict(member="lenet-tta", models=3, pseudo_label=0.995),
+    "top": dict(member="lenet-tta", models=3, pseudo_label=0.9),
 }
 
 

@@ -51,6 +51,15 @@ def test_pseudo_labels_use_test_pixels_never_their_labels(tmp_path, kaggle_dir):
     assert outs[0] == outs[1]  # with or without the solution file: the same submission
 
 
+def test_a_threshold_no_row_reaches_is_said_not_silent(tmp_path, kaggle_dir):
+    """Label smoothing 0.2 aims at 0.82 for the right class: a threshold of 0.99 selects
+    no test row, and the command says so (the top preset once ran a whole round so)."""
+    out = km(tmp_path, *ENSEMBLE, "--set", "label_smoothing=0.2", "--pseudo-label", "0.99", "--data-dir",
+             kaggle_dir, "--out", "none", "--submission", "none.csv")
+    assert out.returncode == 0, out.stderr
+    assert "round 2: 0 test rows pseudo-labelled" in out.stdout and "note: no test row reaches" in out.stdout
+
+
 def test_pseudo_labels_pick_the_confident_rows():
     proba = np.array([[0.999, 0.001], [0.6, 0.4], [0.002, 0.998]])
     rows, labels = ensemble.pseudo_labels(proba, 0.995)

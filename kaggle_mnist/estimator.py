@@ -74,7 +74,7 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
         tta: number of extra augmented views averaged at prediction (0: none).
         dtype: "float32" (fast) or "float64".
         engine: run training and prediction with the engine where it has a faster way
-            for the network (``kaggle_mnist/engine.py``); False: the plain textbook step.
+            for the network (``kaggle_mnist/engine/``); False: the plain textbook step.
 
     Attributes:
         model_: the trained :class:`~kaggle_mnist.nn.Sequential`.
@@ -255,7 +255,7 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
     def _logits(self, X, batch_size=256):
         # Small batches bound memory: a convolution's patch matrix for 256 float64 images
         # is 320 MB; for 1,024 it was 1.3 GB (3.6 GB peak in kaggle-mnist predict). The engine
-        # shares the work out as in training (engine.py).
+        # shares the work out as in training (kaggle_mnist/engine/).
         with stepper(self.model_, use_engine=self.engine) as runner:
             return np.concatenate([runner.predict(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
 

@@ -18,7 +18,7 @@ A loss that turns NaN or infinite restores the weights from the start of the epo
 and raises :class:`TrainingDivergedError` naming the epoch and batch. Ctrl-C stops
 after the current batch and returns what was trained (``history.interrupted``).
 
-The engine (``kaggle_mnist/engine.py``) takes the same steps faster where it can;
+The engine (``kaggle_mnist/engine/``) takes the same steps faster where it can;
 ``use_engine=False`` runs without it.
 """
 
@@ -83,7 +83,7 @@ class PlainStep:
 
 def stepper(model, loss_fn=None, optimizer=None, use_engine=True):
     """The engine for ``model`` when it has a faster way to run it, else the plain step
-    (also when engine.py has been deleted: a learner may)."""
+    (also when the engine has been deleted: a learner may)."""
     try:
         from kaggle_mnist import engine
     except ImportError:

@@ -1,4 +1,4 @@
-"""The engine (kaggle_mnist/engine.py) against the plain step: the same numbers, on one
+"""The engine (kaggle_mnist/engine/) against the plain step: the same numbers, on one
 thread or two, and a thread hand-off that a signal cannot break."""
 
 import os
@@ -11,9 +11,11 @@ import pytest
 from conftest import blob_digits
 
 from kaggle_mnist import architectures, engine, seeds
+from kaggle_mnist.engine.convolutions import ChunkedConv2D, FastConv2D, SpectralConv2D, spectral_pays
+from kaggle_mnist.engine.normalization import FastBatchNorm
 from kaggle_mnist.estimator import NumpyNetClassifier
 from kaggle_mnist.nn import (
-    Adam, BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Reshape, Sequential,
+    SGD, Adam, BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Reshape, Sequential,
     SoftmaxCrossEntropy,
 )
 from kaggle_mnist.training import PlainStep, stepper
@@ -99,6 +101,14 @@ def run_steps(runner_for, net, optimizer, batches):
     return losses, logits
 
 
+def wide_cnn(dtype=np.float64, seed=1):
+    """A 5x5 convolution wide enough for the spectral way (:func:`spectral_pays`)."""
+    rng = seeds.streams(seed).init
+    return Sequential([Reshape((8, 8, 1)), Conv2D(1, 32, 3, rng, padding=1, dtype=dtype), ReLU(),
+                       Conv2D(32, 32, 5, rng, padding=2, dtype=dtype), MaxPool2D(2), ReLU(), Flatten(),
+                       Dense(512, 5, rng, dtype=dtype)])
+
+
 def batches(n_features, sizes, seed=0):
     rng = np.random.default_rng(seed)
     return [(rng.normal(size=(n, n_features)), rng.integers(0, 5, n)) for n in sizes]
@@ -118,6 +128,25 @@ def test_split_batches_take_the_plain_steps(threads, sizes):
         np.testing.assert_allclose(fast_net.params()[name], p, rtol=1e-10, atol=1e-12, err_msg=name)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_split_batches_with_spectral_convolutions_take_the_plain_steps(threads):
+    # SGD, not Adam: Adam's step is about lr wherever a gradient is tiny, so it turns
+    # rounding differences there into differences of the weights
+    data = batches(64, [8, 7, 8])
+    plain_net, fast_net = wide_cnn(), wide_cnn()
+    expected_losses, expected_logits = run_steps(PlainStep, plain_net, SGD(0.1, momentum=0.9), data)
+    with engine.SplitBatch(fast_net, SoftmaxCrossEntropy(0.1), SGD(0.1, momentum=0.9),
+                           threads=threads) as runner:
+        losses = [runner.step(x, y)[0] for x, y in data]
+        logits = runner.predict(data[0][0])
+        ways = [layer.way for layer in runner.replicas[0].layers if isinstance(layer, FastConv2D)]
+    assert ways == [ChunkedConv2D, SpectralConv2D]
+    np.testing.assert_allclose(losses, expected_losses, rtol=1e-10)
+    np.testing.assert_allclose(logits, expected_logits, rtol=0, atol=1e-10 * np.abs(expected_logits).max())
+    for name, p in plain_net.params().items():
+        np.testing.assert_allclose(fast_net.params()[name], p, rtol=0, atol=1e-10 * np.abs(p).max(), err_msg=name)
+
+
 def bn_cnn(seed=1):
     rng = seeds.streams(seed).init
     return Sequential([Reshape((6, 6, 1)), Conv2D(1, 3, 3, rng, padding=1, dtype=np.float64),
@@ -125,15 +154,19 @@ def bn_cnn(seed=1):
                        Dense(27, 5, rng, dtype=np.float64)])
 
 
-def test_batchnorm_networks_take_the_plain_steps_with_chunked_convolutions():
+def test_batchnorm_networks_take_the_plain_steps_with_fast_layers():
     data = batches(36, [8, 7, 8])
     plain_net, fast_net = bn_cnn(), bn_cnn()
-    expected_losses, expected_logits = run_steps(PlainStep, plain_net, Adam(0.01), data)
-    losses, logits = run_steps(lambda *a: engine.ChunkedOnly(*a), fast_net, Adam(0.01), data)
+    expected_losses, expected_logits = run_steps(PlainStep, plain_net, SGD(0.1, momentum=0.9), data)
+    losses, logits = run_steps(lambda *a: engine.WholeBatch(*a), fast_net, SGD(0.1, momentum=0.9), data)
+    with engine.WholeBatch(fast_net, SoftmaxCrossEntropy(), SGD(0.1)) as runner:
+        assert {type(layer) for layer in runner.model.layers} >= {FastConv2D, FastBatchNorm}
     np.testing.assert_allclose(losses, expected_losses, rtol=1e-12)
     np.testing.assert_allclose(logits, expected_logits, rtol=1e-10)
     for name, p in {**plain_net.params(), **plain_net.buffers()}.items():
-        np.testing.assert_allclose({**fast_net.params(), **fast_net.buffers()}[name], p, rtol=1e-10, err_msg=name)
+        # atol: the bias of a convolution before BatchNorm has a gradient of zero, give or take rounding
+        np.testing.assert_allclose({**fast_net.params(), **fast_net.buffers()}[name], p, rtol=1e-10, atol=1e-12,
+                                   err_msg=name)
 
 
 def test_engine_parameters_are_views_of_one_flat_vector():
@@ -157,7 +190,7 @@ def test_make_chooses_by_architecture():
     assert engine.make(Sequential([Dense(3, 2, np.random.default_rng(0))])) is None  # nothing to gain
     with_batchnorm = Sequential([Reshape((6, 6, 1)), Conv2D(1, 3, 3, np.random.default_rng(0)),
                                  BatchNorm(3, channel_axis=-1), Flatten(), Dense(48, 5, np.random.default_rng(0))])
-    assert isinstance(engine.make(with_batchnorm), engine.ChunkedOnly)  # not split: BatchNorm's statistics
+    assert isinstance(engine.make(with_batchnorm), engine.WholeBatch)  # not split: BatchNorm's statistics
     assert isinstance(stepper(mlp(), use_engine=False), PlainStep)
 
 
@@ -211,7 +244,7 @@ def test_chunked_convolution_is_the_textbook_convolution(seed):
     plain = Conv2D(c, f, k, rng, stride=stride, padding=padding, dtype=np.float64)
     plain.params["b"][...] = rng.normal(size=f)
     plain.need_dx = bool(seed % 4)
-    fast = engine.ChunkedConv2D.like(plain)
+    fast = ChunkedConv2D.like(plain)
     fast.grads = {name: np.zeros_like(g) for name, g in plain.grads.items()}
     fast.chunk = 2
     x = rng.normal(size=(n, h, w, c))
@@ -225,3 +258,78 @@ def test_chunked_convolution_is_the_textbook_convolution(seed):
         np.testing.assert_allclose(fast_dx, dx, rtol=1e-10, atol=1e-12)
     else:
         assert dx is None and fast_dx is None
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_spectral_convolution_is_the_textbook_convolution(seed):
+    """Random batch sizes, kernels, paddings and non-square images: the same output,
+    weight, bias and input gradients as Conv2D (float64: within 1e-10)."""
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 6))
+    padding = int(rng.integers(0, k))
+    n, h, w, c, f = (rng.integers(1, 4, 5) + np.array([0, k + 3, k + 1, 0, 1])).tolist()
+    plain = Conv2D(c, f, k, rng, padding=padding, dtype=np.float64)
+    plain.params["b"][...] = rng.normal(size=f)
+    plain.need_dx = bool(seed % 4)
+    fast = SpectralConv2D.like(plain)
+    fast.grads = {name: np.zeros_like(g) for name, g in plain.grads.items()}
+    x = rng.normal(size=(n, h, w, c))
+    out = plain.forward(x, training=True)
+    np.testing.assert_allclose(fast.forward(x, training=True), out, rtol=1e-10, atol=1e-12)
+    dout = rng.normal(size=out.shape)
+    dx, fast_dx = plain.backward(dout), fast.backward(dout)
+    for name in ("W", "b"):
+        np.testing.assert_allclose(fast.grads[name], plain.grads[name], rtol=1e-10, atol=1e-11, err_msg=name)
+    if plain.need_dx:
+        np.testing.assert_allclose(fast_dx, dx, rtol=1e-10, atol=1e-11)
+    else:
+        assert dx is None and fast_dx is None
+
+
+def test_spectral_convolution_in_float32_is_within_float32_rounding():
+    rng = np.random.default_rng(0)
+    plain = Conv2D(32, 64, 5, rng, padding=2, dtype=np.float32)
+    fast = SpectralConv2D.like(plain)
+    fast.grads = {name: np.zeros_like(g) for name, g in plain.grads.items()}
+    x = rng.random((4, 14, 14, 32), dtype=np.float32)
+    out = plain.forward(x, training=True)
+    fast_out = fast.forward(x, training=True)
+    assert fast_out.dtype == np.float32
+    np.testing.assert_allclose(fast_out, out, rtol=0, atol=2e-6 * np.abs(out).max())
+    dout = rng.normal(size=out.shape).astype(np.float32)
+    dx, fast_dx = plain.backward(dout), fast.backward(dout)
+    np.testing.assert_allclose(fast_dx, dx, rtol=0, atol=2e-6 * np.abs(dx).max())
+    np.testing.assert_allclose(fast.grads["W"], plain.grads["W"], rtol=0, atol=2e-6 * np.abs(plain.grads["W"]).max())
+
+
+def test_spectral_way_is_taken_where_it_does_fewer_operations():
+    """lenet's 5x5 32 -> 64 convolution on 14x14 maps is spectral; a first convolution
+    (one input channel) and cnn's 3x3 ones on 28x28 maps are not; strides never."""
+    rng = np.random.default_rng(0)
+    assert spectral_pays(Conv2D(32, 64, 5, rng, padding=2), 14, 14)
+    assert not spectral_pays(Conv2D(1, 32, 5, rng, padding=2), 28, 28)
+    assert not spectral_pays(Conv2D(32, 32, 3, rng, padding=1), 28, 28)
+    assert not spectral_pays(Conv2D(32, 64, 5, rng, stride=2, padding=2), 14, 14)
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["batch-statistics", "running-statistics"])
+def test_fast_batchnorm_is_the_textbook_batchnorm(training):
+    """Outputs, gradients and running statistics of image channels (N, H, W, C)."""
+    rng = np.random.default_rng(3)
+    plain = BatchNorm(5, dtype=np.float64, channel_axis=-1)
+    plain.params["gamma"][...] = rng.normal(size=5)
+    plain.params["beta"][...] = rng.normal(size=5)
+    plain.buffers["running_mean"][...] = rng.normal(size=5)
+    plain.buffers["running_var"][...] = rng.uniform(0.5, 2, size=5)
+    fast = FastBatchNorm.like(plain)
+    fast.grads = {name: np.zeros_like(g) for name, g in plain.grads.items()}
+    fast.buffers = {name: b.copy() for name, b in plain.buffers.items()}
+    x = rng.normal(2, 3, size=(4, 3, 6, 5))
+    out = plain.forward(x, training=training)
+    np.testing.assert_allclose(fast.forward(x, training=training), out, rtol=1e-12, atol=1e-12)
+    for name, b in plain.buffers.items():
+        np.testing.assert_allclose(fast.buffers[name], b, rtol=1e-12, err_msg=name)
+    dout = rng.normal(size=out.shape)
+    np.testing.assert_allclose(fast.backward(dout), plain.backward(dout), rtol=1e-10, atol=1e-12)
+    for name, g in plain.grads.items():
+        np.testing.assert_allclose(fast.grads[name], g, rtol=1e-10, atol=1e-12, err_msg=name)

@@ -7,7 +7,7 @@
 CNN (kaggle-mnist and PyTorch only).
 
 ``numpynet`` is kaggle-mnist as it trains by default, with its engine
-(``kaggle_mnist/engine.py``); ``plain`` is the same network trained with the textbook
+(``kaggle_mnist/engine/``); ``plain`` is the same network trained with the textbook
 step alone (``engine=False``), so every run shows what the engine buys on its machine.
 
 The network: 784-256-128-10, ReLU, Adam at learning rate 1e-3, batch 128, on pixels

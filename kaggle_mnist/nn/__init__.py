@@ -4,7 +4,7 @@ Layers (``layers``, ``conv``), the fused softmax cross-entropy (``losses``),
 initialisers (``init``), optimizers (``optimizers``), learning-rate schedules
 (``schedules``), the ``Sequential`` model (``model``) and finite-difference gradient
 checks (``gradcheck``). Everything here is the plain maths; what makes training fast
-on two cores lives apart, in ``kaggle_mnist/engine.py``.
+on two cores lives apart, in ``kaggle_mnist/engine/``.
 """
 
 from kaggle_mnist.nn.layers import (

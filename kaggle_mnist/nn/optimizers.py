@@ -40,7 +40,7 @@ class Optimizer:
     """Base class: ``step`` counts the step, then ``update`` changes every parameter.
 
     Each parameter's update depends only on its own gradient and state, so ``update``
-    may also be given the parameters part by part (the engine does: ``engine.py``).
+    may also be given the parameters part by part (the engine does: ``kaggle_mnist/engine/``).
     """
 
     def __init__(self, lr):

@@ -1,10 +1,10 @@
 """The engine: the plain training step, run faster on two cores. Nothing else needs it.
 
 ``training.PlainStep`` is the textbook step: forward, loss, backward, optimizer. This
-module offers the same two methods, ``step(xb, yb) -> (loss, logits)`` and
+package offers the same two methods, ``step(xb, yb) -> (loss, logits)`` and
 ``predict(x) -> logits``, computed another way, and the tests hold it to the plain
 step's numbers (within float rounding) and to the same numbers on one thread or two.
-Delete this file and training still works, only slower: :func:`make` returning None
+Delete this folder and training still works, only slower: :func:`make` returning None
 means "use the plain step".
 
 **Convolutional networks split the batch** (:class:`SplitBatch`): each half goes
@@ -15,13 +15,17 @@ parameter and one every gradient (:class:`Flat`), so that each thread then adds 
 half of the two replicas' gradients and updates those parameters in a dozen NumPy
 calls. The batch is always cut in two, also on one thread, so the numbers do not
 depend on the thread count. Networks with BatchNorm are not split: each half would
-update the running statistics. LeNet-like network on a 2-vCPU AVX-512 Xeon: 28.1 s an
-epoch against 40.2 s for the plain step; with the chunked convolutions below, 20.9 s
-against 33.8 (``kaggle-mnist benchmark --network lenet --repeats 3``).
+update the running statistics. Each replica's convolutions are
+:class:`~kaggle_mnist.engine.convolutions.FastConv2D`: a patch matrix a few images at a
+time, or, where it does fewer operations, a product of spectra (the convolution
+theorem; :mod:`kaggle_mnist.engine.convolutions`). LeNet-like network on a 2-vCPU
+AVX-512 Xeon (``kaggle-mnist benchmark --network lenet --repeats 3``): 28.1 s an epoch
+against 40.2 s for the plain step with the halves alone; 20.9 s against 33.8 with
+chunked patch matrices; SPECTRAL_FIGURE with the second convolution's spectra.
 
 **Convolutional networks with BatchNorm** take the plain step on a twin whose
-convolutions are chunked (:class:`ChunkedOnly`), BLAS on both cores: 95 s an epoch for
-the ``cnn`` architecture against 111 for the plain step.
+convolutions are :class:`FastConv2D` (:class:`WholeBatch`), BLAS on both cores: 95 s an
+epoch for the ``cnn`` architecture against 111 for the plain step.
 
 **MLPs take the plain step**: nothing here beats it on that machine, whose two vCPUs
 give 1.3x, not 2x, the throughput of one (two single-threaded products side by side:
@@ -57,8 +61,9 @@ from functools import partial
 import numpy as np
 
 from kaggle_mnist import interrupts
-from kaggle_mnist.nn import Conv2D, Dropout
-from kaggle_mnist.nn.conv import im2col
+from kaggle_mnist.engine.convolutions import FastConv2D
+from kaggle_mnist.engine.normalization import FastBatchNorm
+from kaggle_mnist.nn import BatchNorm, Conv2D, Dropout
 from kaggle_mnist.training import PlainStep
 
 
@@ -180,77 +185,6 @@ class Flat:
         return ({name: self.params[a:b] for name, a, b in pieces}, {name: grads[a:b] for name, a, b in pieces})
 
 
-class ChunkedConv2D(Conv2D):
-    """:class:`~kaggle_mnist.nn.conv.Conv2D`, computed a few images at a time.
-
-    The textbook layer makes one patch matrix for the whole batch: (N*Ho*Wo, k*k*C),
-    40 MB for 64 of the LeNet-like network's 14x14x32 maps with 5x5 filters, written
-    once and read again from memory by the product. Here each ``chunk`` of images gets
-    its own patch matrix, small enough to stay in the core's cache between its copy
-    and its product, and the backward pass recomputes it instead of keeping it.
-
-    The input gradient of a stride-1 convolution is itself a convolution: of the
-    output gradient, padded by k-1-p, with the filters turned by 180 degrees and their
-    in- and out-channels swapped. As one product per chunk it beats the textbook's
-    k*k small products and strided adds (16.5 ms against 21 for a half batch).
-
-    Same maths as Conv2D (the tests hold it to Conv2D's numbers); on a half batch of
-    the LeNet-like network's second convolution, one thread: forward 13.4 ms against
-    20.2, backward 29.5 against 36.6.
-    """
-
-    chunk = 4
-
-    @classmethod
-    def like(cls, layer):
-        """A ChunkedConv2D sharing ``layer``'s parameters and gradient arrays."""
-        fast = cls.__new__(cls)
-        fast.__dict__.update(layer.__dict__)
-        return fast
-
-    def _patches(self, xp, start):
-        k, s = self.k, self.stride
-        return im2col(xp[start:start + self.chunk], k, s).reshape(-1, k * k * xp.shape[3])
-
-    def forward(self, x, training=False):
-        p = self.padding
-        self.xp = xp = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0))) if p else x
-        W = self.params["W"].reshape(-1, self.params["W"].shape[-1])  # (k*k*C, F)
-        n, ho, wo = len(x), (xp.shape[1] - self.k) // self.stride + 1, (xp.shape[2] - self.k) // self.stride + 1
-        out = np.empty((n * ho * wo, W.shape[1]), np.result_type(x, W))
-        per = ho * wo
-        for a in range(0, n, self.chunk):
-            np.matmul(self._patches(xp, a), W, out=out[a * per:(a + self.chunk) * per])
-        out += self.params["b"]
-        return out.reshape(n, ho, wo, -1)
-
-    def backward(self, dout):
-        xp, k, p = self.xp, self.k, self.padding
-        n, ho, wo, f = dout.shape
-        d2, per = dout.reshape(-1, f), ho * wo
-        dW, part = self.grads["W"].reshape(-1, f), np.empty((k * k * xp.shape[3], f), dout.dtype)
-        for a in range(0, n, self.chunk):
-            np.matmul(self._patches(xp, a).T, d2[a * per:(a + self.chunk) * per], out=dW if a == 0 else part)
-            if a:
-                dW += part
-        np.sum(d2, axis=0, out=self.grads["b"])
-        if not self.need_dx:
-            return None
-        if self.stride != 1:
-            self.padded_shape = xp.shape
-            return self.input_gradient(dout)  # the textbook's col2im
-        # dx = conv(dout padded by k-1-p, W turned 180 degrees, in/out swapped): (N, H, W, C)
-        W_turned = self.params["W"][::-1, ::-1].transpose(0, 1, 3, 2).reshape(-1, xp.shape[3])  # (k*k*F, C)
-        q = k - 1 - p
-        dp = np.pad(dout, ((0, 0), (q, q), (q, q), (0, 0)))
-        h, w = xp.shape[1] - 2 * p, xp.shape[2] - 2 * p
-        dx = np.empty((n * h * w, xp.shape[3]), dout.dtype)
-        for a in range(0, n, self.chunk):
-            patches = im2col(dp[a:a + self.chunk], k, 1).reshape(-1, k * k * f)
-            np.matmul(patches, W_turned, out=dx[a * h * w:(a + self.chunk) * h * w])
-        return dx.reshape(n, h, w, -1)
-
-
 class SplitBatch:
     """A convolutional network trained on two half batches, one per thread, each
     through its own replica (see the module docstring). Use as a context manager: it
@@ -298,7 +232,7 @@ class SplitBatch:
                 layer.grads[name] = grads[start:stop].reshape(g.shape)
             if id(original) in children:
                 layer.rng = children[id(original)][i]
-        twin.layers = [ChunkedConv2D.like(layer) if type(layer) is Conv2D else layer for layer in twin.layers]
+        twin.layers = [FastConv2D.like(layer) if type(layer) is Conv2D else layer for layer in twin.layers]
         twin.flat_grads = grads
         return twin
 
@@ -347,33 +281,38 @@ class SplitBatch:
         return f"SplitBatch(threads={self.threads})"
 
 
-class ChunkedOnly(PlainStep):
+class WholeBatch(PlainStep):
     """A convolutional network with BatchNorm: the plain step, on a twin of the model
-    whose convolutions are :class:`ChunkedConv2D` (the same parameter, gradient and
-    statistics arrays), BLAS on every core. Not split in halves: each half would update
+    whose convolutions are :class:`FastConv2D` and whose BatchNorm layers over image
+    channels are :class:`FastBatchNorm` (the same parameter, gradient and statistics
+    arrays), BLAS on every core. Not split in halves: each half would update
     the running statistics on its own."""
 
     chunk = 16  # larger than SplitBatch's: each product is shared by BLAS's threads
 
     def __init__(self, model, loss_fn=None, optimizer=None, threads=None):
         twin = copy.copy(model)
-        twin.layers = [self._chunked(layer) if type(layer) is Conv2D else layer for layer in model.layers]
+        twin.layers = [self._fast(layer) for layer in model.layers]
         super().__init__(twin, loss_fn, optimizer)
 
-    def _chunked(self, layer):
-        fast = ChunkedConv2D.like(layer)
-        fast.chunk = self.chunk
-        return fast
+    def _fast(self, layer):
+        if type(layer) is Conv2D:
+            fast = FastConv2D.like(layer)
+            fast.chunk = self.chunk
+            return fast
+        if type(layer) is BatchNorm and layer.channel_axis == -1:
+            return FastBatchNorm.like(layer)
+        return layer
 
     @staticmethod
     def applies(model):
         return any(isinstance(layer, Conv2D) for layer in model.layers)
 
     def __repr__(self):
-        return "ChunkedOnly()"
+        return "WholeBatch()"
 
 
-STRATEGIES = [SplitBatch, ChunkedOnly]
+STRATEGIES = [SplitBatch, WholeBatch]
 
 
 def make(model, loss_fn=None, optimizer=None, threads=None):

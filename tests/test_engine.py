@@ -169,6 +169,37 @@ def test_batchnorm_networks_take_the_plain_steps_with_fast_layers():
                                    err_msg=name)
 
 
+def test_split_batchnorm_networks_take_the_plain_steps_with_the_whole_batchs_statistics():
+    """The halves meet at each BatchNorm layer: the same losses, weights and running
+    statistics as one whole batch, also for an odd batch and a one-row batch."""
+    data = batches(36, [8, 7, 1, 8])
+    plain_net, fast_net = bn_cnn(), bn_cnn()
+    expected_losses, expected_logits = run_steps(PlainStep, plain_net, SGD(0.1, momentum=0.9), data)
+    losses, logits = run_steps(lambda *a: engine.SplitBatch(*a, threads=2), fast_net, SGD(0.1, momentum=0.9), data)
+    np.testing.assert_allclose(losses, expected_losses, rtol=1e-12)
+    np.testing.assert_allclose(logits, expected_logits, rtol=1e-10)
+    for name, p in {**plain_net.params(), **plain_net.buffers()}.items():
+        np.testing.assert_allclose({**fast_net.params(), **fast_net.buffers()}[name], p, rtol=1e-10, atol=1e-12,
+                                   err_msg=name)
+
+
+def test_a_half_that_fails_releases_the_other_from_its_meeting(monkeypatch):
+    """An error in one half's forward pass (here: its first BatchNorm) reaches the
+    caller; the other half, waiting there for its sums, is released, not left hanging."""
+    data = batches(36, [8])
+    with engine.SplitBatch(bn_cnn(), SoftmaxCrossEntropy(), SGD(0.1), threads=2) as runner:
+        failing = next(layer for layer in runner.replicas[1].layers if isinstance(layer, BatchNorm))
+
+        def fail(x, training=False):
+            raise MemoryError("no room for this half")
+
+        monkeypatch.setattr(failing, "forward", fail)
+        started = time.monotonic()
+        with pytest.raises(MemoryError, match="no room"):
+            runner.step(*data[0])
+        assert time.monotonic() - started < 5
+
+
 def test_engine_parameters_are_views_of_one_flat_vector():
     net = mlp()
     before = {k: v.copy() for k, v in net.params().items()}
@@ -190,7 +221,8 @@ def test_make_chooses_by_architecture():
     assert engine.make(Sequential([Dense(3, 2, np.random.default_rng(0))])) is None  # nothing to gain
     with_batchnorm = Sequential([Reshape((6, 6, 1)), Conv2D(1, 3, 3, np.random.default_rng(0)),
                                  BatchNorm(3, channel_axis=-1), Flatten(), Dense(48, 5, np.random.default_rng(0))])
-    assert isinstance(engine.make(with_batchnorm), engine.WholeBatch)  # not split: BatchNorm's statistics
+    assert isinstance(engine.make(with_batchnorm, threads=2), engine.SplitBatch)  # the halves meet
+    assert isinstance(engine.make(with_batchnorm, threads=1), engine.WholeBatch)  # one thread: they cannot
     assert isinstance(stepper(mlp(), use_engine=False), PlainStep)
 
 

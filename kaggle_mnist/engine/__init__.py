@@ -62,7 +62,7 @@ import numpy as np
 
 from kaggle_mnist import interrupts
 from kaggle_mnist.engine.convolutions import FastConv2D
-from kaggle_mnist.engine.normalization import FastBatchNorm
+from kaggle_mnist.engine.normalization import FastBatchNorm, Meeting, SyncBatchNorm
 from kaggle_mnist.nn import BatchNorm, Conv2D, Dropout
 from kaggle_mnist.training import PlainStep
 
@@ -73,7 +73,8 @@ class Workers:
 
     ``run(tasks)`` runs ``tasks[i]`` on thread ``i % n`` (thread 0 is the caller),
     waits for all of them and returns their results in order; a task's exception is
-    raised in the caller once every thread is done. The same index always lands on the
+    raised in the caller once every thread is done (the first that is not a
+    ``threading.BrokenBarrierError``: that one only says another task failed). The same index always lands on the
     same thread: that is what lets a thread keep its data in its cache.
     """
 
@@ -113,7 +114,8 @@ class Workers:
             results[::self.n] = mine or [None] * len(tasks[::self.n])
             for _ in busy:
                 index, theirs, failure = self._done.get()
-                error = error or failure
+                if error is None or isinstance(error, threading.BrokenBarrierError):
+                    error = failure or error
                 if theirs is not None:
                     results[index::self.n] = theirs
         if error is not None:
@@ -197,6 +199,10 @@ class SplitBatch:
         # (only in training: inference draws nothing, and spawning changes the parent).
         children = {id(layer): layer.rng.spawn(2) for layer in model.layers
                     if isinstance(layer, Dropout) and optimizer is not None}
+        # Each BatchNorm layer's replicas meet to add up their sums (SyncBatchNorm), and
+        # then the halves' losses must meet too: both take the backward pass or neither.
+        self.meetings = {id(layer): Meeting() for layer in model.layers if isinstance(layer, BatchNorm)}
+        self.loss_meeting = Meeting() if self.meetings else None
         self.replicas = [self._replica(i, children) for i in range(2)]
         self.losses = [copy.copy(loss_fn) for _ in range(2)]
         self.pieces = self.flat.halves()
@@ -214,14 +220,20 @@ class SplitBatch:
         self._blas_limit.restore_original_limits()
 
     @staticmethod
-    def applies(model):
+    def applies(model, threads):
+        """Convolutional networks; with BatchNorm (channels last) only on two threads,
+        where the halves can meet."""
         layers = model.layers
-        return any(isinstance(layer, Conv2D) for layer in layers) and not any(layer.buffers for layer in layers)
+        batchnorm = [layer for layer in layers if layer.buffers]
+        return (any(isinstance(layer, Conv2D) for layer in layers)
+                and all(type(layer) is BatchNorm and layer.channel_axis in (1, -1) for layer in batchnorm)
+                and (threads >= 2 or not batchnorm))
 
     def _replica(self, i, children):
         """A twin of the model: its own layer objects (so that each thread keeps its own
         intermediate arrays), the same parameter arrays, its own gradient vector (same
-        layout), and for its Dropout layers the i-th child of their generator."""
+        layout), for its Dropout layers the i-th child of their generator, and for its
+        BatchNorm layers part i of their meeting (the running statistics stay shared)."""
         grads = np.zeros_like(self.flat.grads)
         twin = copy.copy(self.model)
         twin.layers = [copy.copy(layer) for layer in self.model.layers]
@@ -232,7 +244,9 @@ class SplitBatch:
                 layer.grads[name] = grads[start:stop].reshape(g.shape)
             if id(original) in children:
                 layer.rng = children[id(original)][i]
-        twin.layers = [FastConv2D.like(layer) if type(layer) is Conv2D else layer for layer in twin.layers]
+        twin.layers = [FastConv2D.like(layer) if type(layer) is Conv2D
+                       else SyncBatchNorm.part_of(layer, i, self.meetings[id(original)]) if type(layer) is BatchNorm
+                       else layer for layer, original in zip(twin.layers, self.model.layers)]
         twin.flat_grads = grads
         return twin
 
@@ -242,19 +256,28 @@ class SplitBatch:
         return [slice(0, cut), slice(cut, n)] if n > 1 else [slice(0, n)]
 
     def step(self, xb, yb):
-        n = len(xb)
+        n, halves = len(xb), self._halves(len(xb))
+        meetings = [*self.meetings.values(), self.loss_meeting] if self.meetings else []
+        for meeting in meetings:
+            if meeting.parties != len(halves):
+                meeting.expect(len(halves))
 
         def half(i, rows):
             replica, loss_fn = self.replicas[i], self.losses[i]
-            logits = replica.forward(xb[rows], training=True)
-            loss = loss_fn.forward(logits, yb[rows])
-            if math.isfinite(loss):
-                dz = loss_fn.backward()
-                dz *= len(logits) / n  # the mean over the whole batch, not over this half
-                replica.backward(dz)
-            return loss * len(logits), logits
+            try:
+                logits = replica.forward(xb[rows], training=True)
+                loss = loss_fn.forward(logits, yb[rows]) * len(logits)
+                if math.isfinite(self.loss_meeting.total(i, loss) if self.loss_meeting else loss):
+                    dz = loss_fn.backward()
+                    dz *= len(logits) / n  # the mean over the whole batch, not over this half
+                    replica.backward(dz)
+            except BaseException:
+                for meeting in meetings:  # the other half may be waiting for this one
+                    meeting.abort()
+                raise
+            return loss, logits
 
-        results = self.workers.run([partial(half, i, rows) for i, rows in enumerate(self._halves(n))])
+        results = self.workers.run([partial(half, i, rows) for i, rows in enumerate(halves)])
         loss, logits = sum(r[0] for r in results) / n, np.concatenate([r[1] for r in results])
         if math.isfinite(loss):
             self.optimizer.t += 1
@@ -305,7 +328,7 @@ class WholeBatch(PlainStep):
         return layer
 
     @staticmethod
-    def applies(model):
+    def applies(model, threads):
         return any(isinstance(layer, Conv2D) for layer in model.layers)
 
     def __repr__(self):
@@ -321,6 +344,7 @@ def make(model, loss_fn=None, optimizer=None, threads=None):
     ``threads``: 2 where BLAS may use two cores or more, else 1 (same numbers).
     """
     for strategy in STRATEGIES:
-        if strategy.applies(model):
-            return strategy(model, loss_fn, optimizer, threads or min(blas_threads(), 2))
+        threads = threads or min(blas_threads(), 2)
+        if strategy.applies(model, threads):
+            return strategy(model, loss_fn, optimizer, threads)
     return None

@@ -10,6 +10,8 @@ sums of squares and of products as one ``einsum`` pass each without a temporary
 array, and folds the per-channel factors together before touching the maps.
 """
 
+import threading
+
 import numpy as np
 
 from kaggle_mnist.nn import BatchNorm
@@ -73,4 +75,91 @@ class FastBatchNorm(BatchNorm):
             m = len(d2)
             dx -= centred * (scale * self.inv_std * self.grads["gamma"] / m)
             dx -= scale * self.grads["beta"] / m
+        return dx.reshape(dout.shape)
+
+
+class Meeting:
+    """Where the threads of a split batch add up their per-channel sums.
+
+    ``total(part, value)`` waits until every part has brought its value and returns the
+    sum (added in part order, so every thread gets the same numbers). Two alternating
+    sets of slots let one barrier per meeting suffice: a part writes the next meeting's
+    slots only after all have arrived at this one, and overwrites this one's only after
+    all have arrived at the next, by when they have read them. Each part counts its own
+    meetings (all parts go to the same ones, in the same order).
+    """
+
+    def __init__(self, parties=2):
+        self.expect(parties)
+
+    def expect(self, parties):
+        """Set how many parts come from now on (call while no thread is inside)."""
+        self.parties = parties
+        self._barrier = threading.Barrier(parties)
+        self._slots = [[None] * parties, [None] * parties]
+        self._rounds = [0] * parties
+
+    def total(self, part, value):
+        if self.parties == 1:
+            return value
+        slots = self._slots[self._rounds[part] % 2]
+        self._rounds[part] += 1
+        slots[part] = value
+        self._barrier.wait()
+        return sum(slots[1:], slots[0])
+
+    def abort(self):
+        """Release the parts waiting for one that failed (they get BrokenBarrierError)."""
+        self._barrier.abort()
+
+
+class SyncBatchNorm(FastBatchNorm):
+    """:class:`FastBatchNorm` for part ``part`` of a batch split over threads.
+
+    Training needs the whole batch's mean and variance, and the input gradient needs
+    two sums over the whole batch; each part brings its own sums to ``meeting`` and
+    takes the totals, so every part computes what the whole-batch layer would. The
+    gradients of gamma and beta stay this part's own (the engine adds the parts'
+    gradients). Only part 0 updates the shared running statistics.
+    """
+
+    @classmethod
+    def part_of(cls, layer, part, meeting):
+        fast = cls.like(layer)
+        fast.part, fast.meeting = part, meeting
+        return fast
+
+    def forward(self, x, training=False):
+        if not training:
+            return super().forward(x, training)
+        x2 = x.reshape(-1, x.shape[-1])  # (M, C)
+        counted = self.meeting.total(self.part, np.concatenate([[len(x2)], x2.sum(axis=0)]))
+        self.m, mean = counted[0], (counted[1:] / counted[0]).astype(x.dtype)
+        self.centred = x2 - mean
+        var = (self.meeting.total(self.part, channel_dot(self.centred, self.centred)) / self.m).astype(x.dtype)
+        if self.part == 0:
+            for name, value in (("running_mean", mean), ("running_var", var)):
+                self.buffers[name] *= self.momentum
+                self.buffers[name] += (1 - self.momentum) * value
+        self.batch_statistics = True
+        self.inv_std = (1 / np.sqrt(var + self.eps)).astype(x.dtype)
+        out = self.centred * (self.params["gamma"] * self.inv_std)
+        out += self.params["beta"]
+        return out.reshape(x.shape)
+
+    def backward(self, dout):
+        if not self.batch_statistics:
+            return super().backward(dout)
+        d2 = dout.reshape(-1, dout.shape[-1])  # (M, C)
+        self.grads["beta"][...] = d2.sum(axis=0)
+        self.grads["gamma"][...] = channel_dot(d2, self.centred) * self.inv_std
+        if not self.need_dx:
+            return None
+        c = d2.shape[1]
+        totals = self.meeting.total(self.part, np.concatenate([self.grads["beta"], self.grads["gamma"]]))
+        beta_total, gamma_total = totals[:c], totals[c:]
+        scale = self.params["gamma"] * self.inv_std
+        dx = d2 * scale
+        dx -= self.centred * (scale * self.inv_std * gamma_total / self.m)
+        dx -= scale * beta_total / self.m
         return dx.reshape(dout.shape)

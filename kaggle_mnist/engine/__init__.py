@@ -10,22 +10,30 @@ means "use the plain step".
 **Convolutional networks split the batch** (:class:`SplitBatch`): each half goes
 through its own replica of the network (shared weights, separate gradients) on its own
 thread, because half of their time is single-threaded NumPy work (patch copies,
-pooling, activations) that BLAS's threads do not share. One flat vector holds every
-parameter and one every gradient (:class:`Flat`), so that each thread then adds its
-half of the two replicas' gradients and updates those parameters in a dozen NumPy
-calls. The batch is always cut in two, also on one thread, so the numbers do not
-depend on the thread count. Networks with BatchNorm are not split: each half would
-update the running statistics. Each replica's convolutions are
+pooling, activations, BatchNorm) that BLAS's threads do not share. One flat vector
+holds every parameter and one every gradient (:class:`Flat`), so that each thread then
+adds its half of the two replicas' gradients and updates those parameters in a dozen
+NumPy calls. The batch is always cut in two, also on one thread, so the numbers do not
+depend on the thread count. Each replica's convolutions are
 :class:`~kaggle_mnist.engine.convolutions.FastConv2D`: a patch matrix a few images at a
 time, or, where it does fewer operations, a product of spectra (the convolution
-theorem; :mod:`kaggle_mnist.engine.convolutions`). LeNet-like network on a 2-vCPU
-AVX-512 Xeon (``kaggle-mnist benchmark --network lenet --repeats 3``): 28.1 s an epoch
-against 40.2 s for the plain step with the halves alone; 20.9 s against 33.8 with
-chunked patch matrices; SPECTRAL_FIGURE with the second convolution's spectra.
+theorem; :mod:`kaggle_mnist.engine.convolutions`). BatchNorm layers need the whole
+batch's mean and variance: the two replicas' layers meet to add up their sums
+(:class:`~kaggle_mnist.engine.normalization.SyncBatchNorm`), so a split needs both
+threads, and on one thread a BatchNorm network takes :class:`WholeBatch` (the same
+numbers within float rounding, not to the last bit).
 
-**Convolutional networks with BatchNorm** take the plain step on a twin whose
-convolutions are :class:`FastConv2D` (:class:`WholeBatch`), BLAS on both cores: 95 s an
-epoch for the ``cnn`` architecture against 111 for the plain step.
+Measured on a 2-vCPU AVX-512 Xeon, ``kaggle-mnist benchmark --network lenet --repeats 3``
+(seconds per epoch; PyTorch 2.13 CPU beside it): the LeNet-like network took 40.2 for
+the plain step, 28.1 with the halves alone, 20.9 with chunked patch matrices (PyTorch
+13.6), and 14.6 with the second convolution's spectra (PyTorch 14.8 in that run, the
+plain step 37.4). The BatchNorm network (``--network cnn``): 111 for the plain step,
+90-95 on the whole batch with chunked convolutions (PyTorch 29.4), 58.5 split with
+meeting BatchNorm layers (PyTorch 32.3 in that run).
+
+**Convolutional networks with BatchNorm on one thread** take the plain step on a twin
+whose convolutions are :class:`FastConv2D` and whose BatchNorm layers are
+:class:`~kaggle_mnist.engine.normalization.FastBatchNorm` (:class:`WholeBatch`).
 
 **MLPs take the plain step**: nothing here beats it on that machine, whose two vCPUs
 give 1.3x, not 2x, the throughput of one (two single-threaded products side by side:

@@ -7,7 +7,12 @@ the ``cnn`` architecture's 28x28x32 maps, 128 images, that is 3.2 million values
 BatchNorm took longer than the convolution before it. :class:`FastBatchNorm` computes
 the same numbers in fewer passes: it keeps x minus the mean (not x_hat), takes the
 sums of squares and of products as one ``einsum`` pass each without a temporary
-array, and folds the per-channel factors together before touching the maps.
+array, and folds the per-channel factors together before touching the maps: on those
+maps, one thread, forward 8.5 ms against 20.5, backward 12.9 against 17.4.
+
+When the engine splits a batch over two threads, each half's layer is a
+:class:`SyncBatchNorm`: the halves meet (:class:`Meeting`) to add up their sums, so
+both normalise with the whole batch's statistics, as the textbook layer does.
 """
 
 import threading

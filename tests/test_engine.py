@@ -12,7 +12,7 @@ from conftest import blob_digits
 
 from kaggle_mnist import architectures, engine, seeds
 from kaggle_mnist.engine.convolutions import ChunkedConv2D, FastConv2D, SpectralConv2D, spectral_pays
-from kaggle_mnist.engine.normalization import FastBatchNorm
+from kaggle_mnist.engine.normalization import FastBatchNorm, Meeting, SyncBatchNorm
 from kaggle_mnist.estimator import NumpyNetClassifier
 from kaggle_mnist.nn import (
     SGD, Adam, BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Reshape, Sequential,
@@ -365,3 +365,13 @@ def test_fast_batchnorm_is_the_textbook_batchnorm(training):
     np.testing.assert_allclose(fast.backward(dout), plain.backward(dout), rtol=1e-10, atol=1e-12)
     for name, g in plain.grads.items():
         np.testing.assert_allclose(fast.grads[name], g, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("layer", ["fast", "sync"])
+def test_fast_batchnorm_keeps_float32_float32(layer):
+    bn = BatchNorm(4, channel_axis=-1)
+    fast = FastBatchNorm.like(bn) if layer == "fast" else SyncBatchNorm.part_of(bn, 0, Meeting(1))
+    x = np.random.default_rng(0).normal(size=(3, 5, 5, 4)).astype(np.float32)
+    for training in (True, False):
+        out = fast.forward(x, training=training)
+        assert out.dtype == np.float32 and fast.backward(out).dtype == np.float32

@@ -28,8 +28,8 @@ Measured on a 2-vCPU AVX-512 Xeon, ``kaggle-mnist benchmark --network lenet --re
 the plain step, 28.1 with the halves alone, 20.9 with chunked patch matrices (PyTorch
 13.6), and 14.6 with the second convolution's spectra (PyTorch 14.8 in that run, the
 plain step 37.4). The BatchNorm network (``--network cnn``): 111 for the plain step,
-90-95 on the whole batch with chunked convolutions (PyTorch 29.4), 58.5 split with
-meeting BatchNorm layers (PyTorch 32.3 in that run).
+90-95 on the whole batch with chunked convolutions (PyTorch 29.4), 48.1 split with
+meeting BatchNorm layers (PyTorch 31.8 in that run).
 
 **Convolutional networks with BatchNorm on one thread** take the plain step on a twin
 whose convolutions are :class:`FastConv2D` and whose BatchNorm layers are

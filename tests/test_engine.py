@@ -266,45 +266,21 @@ def test_training_with_the_engine_equals_training_without_it_for_an_mlp():
 
 # ------------------------------------------------------------------ kernels
 @pytest.mark.parametrize("seed", range(8))
-def test_chunked_convolution_is_the_textbook_convolution(seed):
-    """Random batch sizes (a chunk that does not divide them), kernels, strides and
-    paddings: the same output, weight, bias and input gradients as Conv2D."""
+@pytest.mark.parametrize("way", [ChunkedConv2D, SpectralConv2D], ids=["chunked", "spectral"])
+def test_fast_convolutions_are_the_textbook_convolution(way, seed):
+    """Random batch sizes (a chunk that does not divide them), kernels, strides (the
+    spectral way: 1 only), paddings and non-square images: the same output, weight,
+    bias and input gradients as Conv2D."""
     rng = np.random.default_rng(seed)
-    k, stride = int(rng.integers(1, 6)), int(rng.integers(1, 3))
+    k, stride = int(rng.integers(1, 6)), int(rng.integers(1, 3)) if way is ChunkedConv2D else 1
     padding = int(rng.integers(0, k))
     n, h, w, c, f = (rng.integers(1, 4, 5) + np.array([2, k + 3, k + 1, 0, 1])).tolist()
     plain = Conv2D(c, f, k, rng, stride=stride, padding=padding, dtype=np.float64)
     plain.params["b"][...] = rng.normal(size=f)
     plain.need_dx = bool(seed % 4)
-    fast = ChunkedConv2D.like(plain)
+    fast = way.like(plain)
     fast.grads = {name: np.zeros_like(g) for name, g in plain.grads.items()}
     fast.chunk = 2
-    x = rng.normal(size=(n, h, w, c))
-    out = plain.forward(x, training=True)
-    np.testing.assert_allclose(fast.forward(x, training=True), out, rtol=1e-12, atol=1e-12)
-    dout = rng.normal(size=out.shape)
-    dx, fast_dx = plain.backward(dout), fast.backward(dout)
-    for name in ("W", "b"):
-        np.testing.assert_allclose(fast.grads[name], plain.grads[name], rtol=1e-10, atol=1e-12, err_msg=name)
-    if plain.need_dx:
-        np.testing.assert_allclose(fast_dx, dx, rtol=1e-10, atol=1e-12)
-    else:
-        assert dx is None and fast_dx is None
-
-
-@pytest.mark.parametrize("seed", range(8))
-def test_spectral_convolution_is_the_textbook_convolution(seed):
-    """Random batch sizes, kernels, paddings and non-square images: the same output,
-    weight, bias and input gradients as Conv2D (float64: within 1e-10)."""
-    rng = np.random.default_rng(seed)
-    k = int(rng.integers(1, 6))
-    padding = int(rng.integers(0, k))
-    n, h, w, c, f = (rng.integers(1, 4, 5) + np.array([0, k + 3, k + 1, 0, 1])).tolist()
-    plain = Conv2D(c, f, k, rng, padding=padding, dtype=np.float64)
-    plain.params["b"][...] = rng.normal(size=f)
-    plain.need_dx = bool(seed % 4)
-    fast = SpectralConv2D.like(plain)
-    fast.grads = {name: np.zeros_like(g) for name, g in plain.grads.items()}
     x = rng.normal(size=(n, h, w, c))
     out = plain.forward(x, training=True)
     np.testing.assert_allclose(fast.forward(x, training=True), out, rtol=1e-10, atol=1e-12)

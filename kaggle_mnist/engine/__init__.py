@@ -7,6 +7,11 @@ step's numbers (within float rounding) and to the same numbers on one thread or 
 Delete this folder and training still works, only slower: :func:`make` returning None
 means "use the plain step".
 
+Here: the strategies and :func:`make`. Beside it: ``workers.py`` (the threads),
+``flat.py`` (all parameters in one vector), ``convolutions.py`` and
+``normalization.py`` (Conv2D and BatchNorm computed faster, each tested against the
+textbook layer).
+
 **Convolutional networks split the batch** (:class:`SplitBatch`): each half goes
 through its own replica of the network (shared weights, separate gradients) on its own
 thread, because half of their time is single-threaded NumPy work (patch copies,
@@ -61,138 +66,17 @@ so a Ctrl-C can never fall between a result and its hand-off.
 
 import copy
 import math
-import os
-import queue
-import threading
 from functools import partial
 
 import numpy as np
 
-from kaggle_mnist import interrupts
 from kaggle_mnist.engine.convolutions import FastConv2D
+from kaggle_mnist.engine.flat import Flat
 from kaggle_mnist.engine.normalization import FastBatchNorm, Meeting, SyncBatchNorm
+from kaggle_mnist.engine.workers import Workers, blas_threads
 from kaggle_mnist.nn import BatchNorm, Conv2D, Dropout
 from kaggle_mnist.training import PlainStep
 
-
-
-class Workers:
-    """The calling thread plus ``n - 1`` helper threads, kept for a training run.
-
-    ``run(tasks)`` runs ``tasks[i]`` on thread ``i % n`` (thread 0 is the caller),
-    waits for all of them and returns their results in order; a task's exception is
-    raised in the caller once every thread is done (the first that is not a
-    ``threading.BrokenBarrierError``: that one only says another task failed). The same index always lands on the
-    same thread: that is what lets a thread keep its data in its cache.
-    """
-
-    def __init__(self, n=1):
-        if n < 1:
-            raise ValueError(f"Workers needs at least 1 thread, got {n}")
-        self.n = n
-        self._done = queue.SimpleQueue()
-        self._inboxes = [queue.SimpleQueue() for _ in range(n - 1)]
-        self._threads = [threading.Thread(target=self._serve, args=(i + 1, inbox), daemon=True,
-                                          name=f"kaggle-mnist-engine-{i + 1}")
-                         for i, inbox in enumerate(self._inboxes)]
-        for thread in self._threads:
-            thread.start()
-
-    def _serve(self, index, inbox):
-        interrupts.block_in_this_thread()
-        while (tasks := inbox.get()) is not None:
-            try:
-                self._done.put((index, [task() for task in tasks], None))
-            except BaseException as error:  # handed to the caller, raised there
-                self._done.put((index, None, error))
-
-    def run(self, tasks):
-        if self.n == 1 or len(tasks) == 1:
-            return [task() for task in tasks]
-        with interrupts.held():  # a Ctrl-C waits for the hand-off, then arrives
-            busy = [i for i in range(1, self.n) if tasks[i::self.n]]
-            for i in busy:
-                self._inboxes[i - 1].put(tasks[i::self.n])
-            error = None
-            try:
-                mine = [task() for task in tasks[::self.n]]
-            except BaseException as e:  # still collect the helpers before raising
-                error, mine = e, None
-            results = [None] * len(tasks)
-            results[::self.n] = mine or [None] * len(tasks[::self.n])
-            for _ in busy:
-                index, theirs, failure = self._done.get()
-                if error is None or isinstance(error, threading.BrokenBarrierError):
-                    error = failure or error
-                if theirs is not None:
-                    results[index::self.n] = theirs
-        if error is not None:
-            raise error
-        return results
-
-    def close(self):
-        for inbox in self._inboxes:
-            inbox.put(None)
-        for thread in self._threads:
-            thread.join()
-        self._inboxes, self._threads, self.n = [], [], 1
-
-    def __repr__(self):
-        return f"Workers({self.n})"
-
-
-def blas_threads():
-    """How many threads BLAS may use here (1 in a worker of a parallel cross-validation)."""
-    from threadpoolctl import threadpool_info
-
-    return min((lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"),
-               default=os.cpu_count() or 1)
-
-
-class Flat:
-    """Every parameter of ``model`` in one vector and every gradient in another.
-
-    The layers' ``params`` and ``grads`` arrays are replaced by views of the same
-    values, weights (arrays of two or more dimensions, the ones weight decay applies
-    to) first. ``where[id(layer), name]`` is the (start, stop) of an array.
-    """
-
-    def __init__(self, model):
-        arrays = [(layer, name) for layer in model.layers for name in layer.params]
-        arrays.sort(key=lambda a: a[0].params[a[1]].ndim < 2)  # stable: weights, then the rest
-        dtypes = {layer.params[name].dtype for layer, name in arrays}
-        if len(dtypes) > 1:
-            raise ValueError(f"all parameters must have one dtype, got {sorted(map(str, dtypes))}")
-        dtype = dtypes.pop() if dtypes else np.float32
-        size = sum(layer.params[name].size for layer, name in arrays)
-        self.params, self.grads = np.empty(size, dtype), np.zeros(size, dtype)
-        self.n_weights, start, self.where = 0, 0, {}
-        for layer, name in arrays:
-            shape = layer.params[name].shape
-            stop = start + layer.params[name].size
-            self.where[id(layer), name] = start, stop
-            for store, flat in ((layer.params, self.params), (layer.grads, self.grads)):
-                view = flat[start:stop].reshape(shape)
-                view[...] = store[name]
-                store[name] = view
-            if len(shape) >= 2:
-                self.n_weights = stop
-            start = stop
-
-    def halves(self):
-        """The vectors cut in two for two threads: per thread, a list of (name, start, stop).
-
-        Thread 0 takes the first half of the weights; thread 1 the second half and the
-        rest (biases, BatchNorm's scale and shift). Names starting with "weights" are
-        the ones weight decay applies to.
-        """
-        half, size = self.n_weights // 2, len(self.params)
-        return [[("weights.0", 0, half)], [("weights.1", half, self.n_weights), ("others", self.n_weights, size)]]
-
-    def views(self, pieces, grads=None):
-        """({name: params view}, {name: grads view}) of one thread's pieces."""
-        grads = self.grads if grads is None else grads
-        return ({name: self.params[a:b] for name, a, b in pieces}, {name: grads[a:b] for name, a, b in pieces})
 
 
 class SplitBatch:

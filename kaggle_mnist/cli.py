@@ -43,6 +43,7 @@ class Parser(argparse.ArgumentParser):
 
 
 # ------------------------------------------------------------------ running a command
+INTERRUPTIONS = {signal.SIGINT: ("interrupted", 130), signal.SIGTERM: ("terminated", 143)}  # what is said, the status
 def run(main, argv=None, exiting=False):
     """Call ``main(argv)``; report a :class:`KaggleMnistError` as ``error: ...`` and exit 2.
 
@@ -70,9 +71,9 @@ def run(main, argv=None, exiting=False):
         raise KeyboardInterrupt
 
     def report_interruption():
-        terminated = signal.SIGTERM in received
-        print("terminated" if terminated else "interrupted", file=sys.stderr)
-        return 143 if terminated else 130
+        word, status = INTERRUPTIONS[signal.SIGTERM if signal.SIGTERM in received else signal.SIGINT]
+        print(word, file=sys.stderr)
+        return status
 
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)} if in_main_thread else {}
@@ -106,9 +107,10 @@ def run(main, argv=None, exiting=False):
 
 def exit_now(signum, frame):
     """After the work: a signal ends the process with its status (everything is written)."""
-    print("terminated" if signum == signal.SIGTERM else "interrupted", file=sys.stderr, flush=True)
+    word, status = INTERRUPTIONS[signum]
+    print(word, file=sys.stderr, flush=True)
     sys.stdout.flush()
-    os._exit(143 if signum == signal.SIGTERM else 130)
+    os._exit(status)
 
 
 def ignore_signals():

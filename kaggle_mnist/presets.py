@@ -18,7 +18,8 @@ classifier, so it takes raw 0-255 pixels as read from the CSV files.
 - ``lenet-tta``: ``lenet`` with test-time augmentation (each model averages its
   probabilities over the image and four one-pixel shifts of it). Meant for
   ``kaggle-mnist cv``, whose fold ensemble then averages the k fold models.
-- ``cnn``: stacked 3x3 convolutions with BatchNorm (the ``cnn`` architecture).
+- ``cnn``: stacked 3x3 convolutions with BatchNorm (the ``cnn`` architecture), 16 epochs:
+  one network in 15 minutes on two cores.
 - ``fast``: small and quick, for smoke tests and CI.
 
 The convolutional presets are named after the architecture they build (``lenet``,
@@ -51,10 +52,12 @@ PRESETS = {
         weight_decay=0.05, dropout=0.4, batch_size=128, max_iter=30, learning_rate="onecycle",
         label_smoothing=0.1, augment="affine", n_iter_no_change=30,
     ),
+    # 16 epochs: one network in 15 minutes on two cores (measured, seed 0: 833 s of training,
+    # 25 s of prediction, 99.589%; 14 epochs 99.586%).
     "cnn": dict(
         architecture="cnn", hidden_layer_sizes=(256,), activation="relu", solver="adamw", learning_rate_init=3e-3,
-        weight_decay=0.05, dropout=0.4, batch_size=128, max_iter=30, learning_rate="onecycle",
-        label_smoothing=0.1, augment="affine", n_iter_no_change=30,
+        weight_decay=0.05, dropout=0.4, batch_size=128, max_iter=16, learning_rate="onecycle",
+        label_smoothing=0.1, augment="affine", n_iter_no_change=16,
     ),
     "fast": dict(
         hidden_layer_sizes=(128,), activation="relu", solver="adam", learning_rate_init=2e-3, batch_size=128,

@@ -91,7 +91,7 @@ def main(args):
               f"{plan['models']} x {plan['member']} on {len(y) + len(rows)} rows", flush=True)
         if not len(rows):
             print(f"note: no test row reaches probability {plan['pseudo_label']}; round 2 trains on the training "
-                  f"rows alone (label-smoothed members stay below 1 - smoothing * 9/10)", flush=True)
+                  f"rows alone (label-smoothed members aim at 1 - smoothing * 9/10)", flush=True)
         X2, y2 = np.concatenate([comp.X, comp.X_test[rows]]), np.concatenate([y, labels])
         second = ensemble.train_members(X2, y2, comp.X_test, plan["member"], plan["models"], args.seed, 2, **common)
         test_proba = ensemble.average([m.test_proba for m in second])

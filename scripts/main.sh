@@ -3,7 +3,7 @@
 # default preset, the fold-ensemble submission, validated and scored. Safe to run again:
 # finished folds (or ensemble members) are reused (--resume) and the submission rewritten.
 #   PRESET=fast bash scripts/main.sh    # a quick run of another preset
-#   PRESET=top bash scripts/main.sh     # an ensemble preset: the best submission (about 45 minutes)
+#   PRESET=top bash scripts/main.sh     # an ensemble preset: the best submission (about 30 minutes)
 set -euo pipefail
 source "$(dirname "$0")/setup_env.sh"
 cd "$ROOT"

@@ -2,9 +2,13 @@
 
 A small random affine transform (rotation, zoom, shift) of each training image shows
 the network digits it has not seen, written a little differently; for MNIST that is
-worth more than any regulariser. Each transform is applied by *inverse mapping*: for
-every output pixel, compute where it comes from in the input and interpolate the four
-pixels around that point (bilinear). Outside the image counts as background (0).
+worth more than any regulariser. An *elastic* distortion (Simard, Steinkraus and Platt,
+"Best practices for convolutional neural networks applied to visual document
+analysis", 2003) bends the strokes as well: every pixel moves by its own small amount,
+smoothly varying over the image, as a hand's wobble would move it. Each transform is
+applied by *inverse mapping*: for every output pixel, compute where it comes from in
+the input and interpolate the four pixels around that point (bilinear). Outside the
+image counts as background (0).
 
 The transforms are drawn from the generator passed in, so a seeded run repeats.
 Test-time augmentation (:func:`tta_views`) uses a fixed list of mild transforms.
@@ -36,9 +40,11 @@ _GRID = np.stack([_XS.ravel(), _YS.ravel(), np.ones(SIDE * SIDE)]).astype(np.flo
 _PAD = SIDE + 3  # padded images: one column (row) of zeros before, two after
 
 
-def warp(images, matrices):
+def warp(images, matrices, displacement=None):
     """Apply inverse-mapping affine ``matrices`` (N, 2, 3) to ``images`` (N, 784).
 
+    ``displacement``: optional (N, 2, 784), moved onto each output pixel's source point
+    (x then y, in pixels) after the affine map: an elastic distortion.
     Returns (N, 784) in the images' dtype; bilinear interpolation, zero outside.
 
     Each output pixel reads the four pixels around its source point (x, y):
@@ -50,6 +56,8 @@ def warp(images, matrices):
     """
     n = len(images)
     src = matrices.astype(np.float32) @ _GRID  # (N, 2, 784): x and y to sample from
+    if displacement is not None:
+        src += displacement
     # +1: coordinates in the padded image, kept within it (x0 + 1 <= SIDE + 2)
     sx = np.clip(src[:, 0] + 1, 0, SIDE + 1)
     sy = np.clip(src[:, 1] + 1, 0, SIDE + 1)
@@ -75,7 +83,7 @@ def warp(images, matrices):
     return bottom.astype(images.dtype, copy=False)
 
 
-def warp_naive(images, matrices):
+def warp_naive(images, matrices, displacement=None):
     """Reference :func:`warp`, one output pixel at a time (for the tests)."""
     n = len(images)
     out = np.zeros((n, SIDE * SIDE))
@@ -84,6 +92,8 @@ def warp_naive(images, matrices):
         for i in range(SIDE):
             for j in range(SIDE):
                 x, y = matrices[k] @ np.array([j, i, 1.0])
+                if displacement is not None:
+                    x, y = x + displacement[k, 0, i * SIDE + j], y + displacement[k, 1, i * SIDE + j]
                 x0, y0 = int(np.floor(x)), int(np.floor(y))
                 value = 0.0
                 for dy, dx in ((0, 0), (0, 1), (1, 0), (1, 1)):
@@ -101,29 +111,71 @@ class RandomAffine:
     def __init__(self, degrees=10.0, zoom=0.1, shift=2.0):
         self.degrees, self.zoom, self.shift = degrees, zoom, shift
 
-    def __call__(self, images, rng):
-        n = len(images)
-        m = affine_matrices(
+    def matrices(self, n, rng):
+        """(n, 2, 3) random inverse-mapping matrices."""
+        return affine_matrices(
             rng.uniform(-self.degrees, self.degrees, n),
             rng.uniform(1 - self.zoom, 1 + self.zoom, n),
             rng.uniform(-self.shift, self.shift, n),
             rng.uniform(-self.shift, self.shift, n),
         )
-        return warp(images, m)
+
+    def __call__(self, images, rng):
+        return warp(images, self.matrices(len(images), rng))
 
     def __repr__(self):
         return f"RandomAffine(degrees={self.degrees}, zoom={self.zoom}, shift={self.shift})"
+
+
+def gaussian_matrix(sigma, side=SIDE):
+    """(side, side) matrix that blurs a signal of ``side`` values with a Gaussian of
+    ``sigma`` pixels (zeros beyond the ends): ``G @ f`` blurs each column of f, and
+    ``G @ F @ G.T`` a whole image, the 2-D Gaussian being separable."""
+    d = np.arange(side)[:, None] - np.arange(side)[None, :]
+    kernel = np.exp(-d ** 2 / (2 * sigma ** 2))
+    return kernel / kernel.sum(axis=1).max()  # weights summing to 1 in the middle
+
+
+def elastic_fields(n, alpha, sigma, rng):
+    """(n, 2, 784) random smooth displacement fields, x then y, in pixels.
+
+    Each pixel draws a displacement uniform in [-1, 1] per axis; a Gaussian blur of
+    ``sigma`` pixels makes neighbours move together (a large sigma: a gentle bend; a
+    small one: random jitter), and ``alpha`` scales the result. Simard et al. used
+    sigma 4 and alpha 34, which moves a pixel by about 1.4 pixels (standard deviation).
+    """
+    G = gaussian_matrix(sigma).astype(np.float32)
+    noise = rng.uniform(-1, 1, (n, 2, SIDE, SIDE)).astype(np.float32)
+    return (alpha * (G @ noise @ G.T)).reshape(n, 2, SIDE * SIDE)
+
+
+class RandomElastic(RandomAffine):
+    """A random affine transform followed by a random elastic distortion of
+    ``alpha`` and ``sigma`` (see :func:`elastic_fields`), in one interpolation."""
+
+    def __init__(self, degrees=10.0, zoom=0.1, shift=2.0, alpha=34.0, sigma=4.0):
+        super().__init__(degrees, zoom, shift)
+        self.alpha, self.sigma = alpha, sigma
+
+    def __call__(self, images, rng):
+        n = len(images)
+        return warp(images, self.matrices(n, rng), elastic_fields(n, self.alpha, self.sigma, rng))
+
+    def __repr__(self):
+        return (f"RandomElastic(degrees={self.degrees}, zoom={self.zoom}, shift={self.shift}, "
+                f"alpha={self.alpha}, sigma={self.sigma})")
 
 
 AUGMENTERS = {
     "shift": lambda: RandomAffine(degrees=0, zoom=0, shift=2),
     "affine": lambda: RandomAffine(degrees=10, zoom=0.1, shift=2),
     "mild": lambda: RandomAffine(degrees=8, zoom=0.08, shift=1.5),
+    "elastic": lambda: RandomElastic(degrees=10, zoom=0.1, shift=2, alpha=34, sigma=4),
 }
 
 
 def make_augmenter(name):
-    """The augmentation called ``name``: "shift", "mild" or "affine"."""
+    """The augmentation called ``name``: "shift", "mild", "affine" or "elastic"."""
     try:
         return AUGMENTERS[name]()
     except KeyError:

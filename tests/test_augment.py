@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from kaggle_mnist.augment import RandomAffine, affine_matrices, make_augmenter, tta_views, warp, warp_naive
+from kaggle_mnist.augment import (RandomAffine, affine_matrices, elastic_fields, make_augmenter, tta_views, warp,
+                                  warp_naive)
 
 
 def digit_blob(n=4):
@@ -67,3 +68,34 @@ def test_warp_equals_the_per_pixel_loop(seed):
     m = affine_matrices(rng.uniform(-30, 30, 3), rng.uniform(0.7, 1.3, 3), rng.uniform(-15, 15, 3),
                         rng.uniform(-15, 15, 3))
     np.testing.assert_allclose(warp(x, m), warp_naive(x, m), atol=2e-5)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_warp_with_displacement_equals_the_per_pixel_loop(seed):
+    """An affine map plus a per-pixel displacement (an elastic distortion), against the loop."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((2, 784)).astype(np.float32)
+    m = affine_matrices(rng.uniform(-20, 20, 2), rng.uniform(0.8, 1.2, 2), rng.uniform(-3, 3, 2),
+                        rng.uniform(-3, 3, 2))
+    d = rng.normal(0, 2, (2, 2, 784)).astype(np.float32)
+    np.testing.assert_allclose(warp(x, m, d), warp_naive(x, m, d), atol=2e-5)
+
+
+def test_elastic_fields_are_smooth_and_scaled_by_alpha():
+    """Neighbouring pixels move together (the blur), far ones independently; alpha scales."""
+    a = elastic_fields(200, 34.0, 4.0, np.random.default_rng(0)).reshape(200, 2, 28, 28)
+    b = elastic_fields(200, 17.0, 4.0, np.random.default_rng(0)).reshape(200, 2, 28, 28)
+    np.testing.assert_allclose(b, a / 2, rtol=1e-5)
+    centre = a[:, 0, 14, 14]
+    assert np.corrcoef(centre, a[:, 0, 14, 15])[0, 1] > 0.9  # the pixel beside it
+    assert abs(np.corrcoef(centre, a[:, 0, 0, 0])[0, 1]) < 0.3  # a corner
+    assert 1.0 < a[:, :, 14, 14].std() < 1.8  # about 1.4 pixels, as in Simard et al.
+
+
+def test_random_elastic_is_seeded_and_keeps_range():
+    x = digit_blob(4)
+    aug = make_augmenter("elastic")
+    a, b = aug(x, np.random.default_rng(1)), aug(x, np.random.default_rng(1))
+    np.testing.assert_array_equal(a, b)
+    assert a.dtype == np.float32 and a.min() >= 0 and a.max() <= 1 + 1e-6
+    assert not np.array_equal(a, RandomAffine()(x, np.random.default_rng(1)))

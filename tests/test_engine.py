@@ -11,8 +11,9 @@ import pytest
 from conftest import blob_digits
 
 from kaggle_mnist import architectures, engine, seeds
-from kaggle_mnist.engine.convolutions import ChunkedConv2D, FastConv2D, SpectralConv2D, spectral_pays
+from kaggle_mnist.engine.convolutions import ChunkedConv2D, FastConv2D, SpectralConv2D, fastest_way, spectral_pays
 from kaggle_mnist.engine.normalization import FastBatchNorm, Meeting, SyncBatchNorm
+from kaggle_mnist.engine.winograd import WinogradConv2D
 from kaggle_mnist.estimator import NumpyNetClassifier
 from kaggle_mnist.nn import (
     SGD, Adam, BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Reshape, Sequential,
@@ -148,10 +149,14 @@ def test_split_batches_with_spectral_convolutions_take_the_plain_steps(threads):
 
 
 def bn_cnn(seed=1):
+    """Two 3x3 convolutions with BatchNorm: the first of one channel (the patch matrix),
+    the second of three (Winograd's way)."""
     rng = seeds.streams(seed).init
     return Sequential([Reshape((6, 6, 1)), Conv2D(1, 3, 3, rng, padding=1, dtype=np.float64),
-                       BatchNorm(3, dtype=np.float64, channel_axis=-1), ReLU(), MaxPool2D(2), Flatten(),
-                       Dense(27, 5, rng, dtype=np.float64)])
+                       BatchNorm(3, dtype=np.float64, channel_axis=-1), ReLU(),
+                       Conv2D(3, 4, 3, rng, padding=1, dtype=np.float64),
+                       BatchNorm(4, dtype=np.float64, channel_axis=-1), ReLU(), MaxPool2D(2), Flatten(),
+                       Dense(36, 5, rng, dtype=np.float64)])
 
 
 def test_batchnorm_networks_take_the_plain_steps_with_fast_layers():
@@ -159,8 +164,11 @@ def test_batchnorm_networks_take_the_plain_steps_with_fast_layers():
     plain_net, fast_net = bn_cnn(), bn_cnn()
     expected_losses, expected_logits = run_steps(PlainStep, plain_net, SGD(0.1, momentum=0.9), data)
     losses, logits = run_steps(lambda *a: engine.WholeBatch(*a), fast_net, SGD(0.1, momentum=0.9), data)
-    with engine.WholeBatch(fast_net, SoftmaxCrossEntropy(), SGD(0.1)) as runner:
+    with engine.WholeBatch(bn_cnn(), SoftmaxCrossEntropy(), SGD(0.1)) as runner:
         assert {type(layer) for layer in runner.model.layers} >= {FastConv2D, FastBatchNorm}
+        runner.step(*data[0])
+        assert [layer.way for layer in runner.model.layers if isinstance(layer, FastConv2D)] == [
+            ChunkedConv2D, WinogradConv2D]
     np.testing.assert_allclose(losses, expected_losses, rtol=1e-12)
     np.testing.assert_allclose(logits, expected_logits, rtol=1e-10)
     for name, p in {**plain_net.params(), **plain_net.buffers()}.items():
@@ -266,13 +274,15 @@ def test_training_with_the_engine_equals_training_without_it_for_an_mlp():
 
 # ------------------------------------------------------------------ kernels
 @pytest.mark.parametrize("seed", range(8))
-@pytest.mark.parametrize("way", [ChunkedConv2D, SpectralConv2D], ids=["chunked", "spectral"])
+@pytest.mark.parametrize("way", [ChunkedConv2D, SpectralConv2D, WinogradConv2D], ids=["chunked", "spectral", "winograd"])
 def test_fast_convolutions_are_the_textbook_convolution(way, seed):
-    """Random batch sizes (a chunk that does not divide them), kernels, strides (the
-    spectral way: 1 only), paddings and non-square images: the same output, weight,
-    bias and input gradients as Conv2D."""
+    """Random batch sizes (a chunk that does not divide them), kernels (Winograd's:
+    3x3 only), strides (spectral and Winograd: 1 only), paddings and non-square images
+    (sides that are not whole tiles): the same output, weight, bias and input gradients
+    as Conv2D."""
     rng = np.random.default_rng(seed)
     k, stride = int(rng.integers(1, 6)), int(rng.integers(1, 3)) if way is ChunkedConv2D else 1
+    k = 3 if way is WinogradConv2D else k
     padding = int(rng.integers(0, k))
     n, h, w, c, f = (rng.integers(1, 4, 5) + np.array([2, k + 3, k + 1, 0, 1])).tolist()
     plain = Conv2D(c, f, k, rng, stride=stride, padding=padding, dtype=np.float64)
@@ -294,30 +304,40 @@ def test_fast_convolutions_are_the_textbook_convolution(way, seed):
         assert dx is None and fast_dx is None
 
 
-def test_spectral_convolution_in_float32_is_within_float32_rounding():
+@pytest.mark.parametrize("way, k, tol", [(SpectralConv2D, 5, 2e-6), (WinogradConv2D, 3, 1e-5)],
+                         ids=["spectral", "winograd"])
+def test_fast_convolutions_in_float32_are_within_float32_rounding(way, k, tol):
+    """Within a few float32 roundings of the largest value (Winograd's transforms add
+    values up to 8 times the result's size, so it rounds a little coarser)."""
     rng = np.random.default_rng(0)
-    plain = Conv2D(32, 64, 5, rng, padding=2, dtype=np.float32)
-    fast = SpectralConv2D.like(plain)
+    plain = Conv2D(32, 64, k, rng, padding=k // 2, dtype=np.float32)
+    fast = way.like(plain)
     fast.grads = {name: np.zeros_like(g) for name, g in plain.grads.items()}
     x = rng.random((4, 14, 14, 32), dtype=np.float32)
     out = plain.forward(x, training=True)
     fast_out = fast.forward(x, training=True)
     assert fast_out.dtype == np.float32
-    np.testing.assert_allclose(fast_out, out, rtol=0, atol=2e-6 * np.abs(out).max())
+    np.testing.assert_allclose(fast_out, out, rtol=0, atol=tol * np.abs(out).max())
     dout = rng.normal(size=out.shape).astype(np.float32)
     dx, fast_dx = plain.backward(dout), fast.backward(dout)
-    np.testing.assert_allclose(fast_dx, dx, rtol=0, atol=2e-6 * np.abs(dx).max())
-    np.testing.assert_allclose(fast.grads["W"], plain.grads["W"], rtol=0, atol=2e-6 * np.abs(plain.grads["W"]).max())
+    assert fast_dx.dtype == np.float32 and fast.grads["W"].dtype == np.float32
+    np.testing.assert_allclose(fast_dx, dx, rtol=0, atol=tol * np.abs(dx).max())
+    np.testing.assert_allclose(fast.grads["W"], plain.grads["W"], rtol=0, atol=tol * np.abs(plain.grads["W"]).max())
 
 
-def test_spectral_way_is_taken_where_it_does_fewer_operations():
+def test_each_convolution_takes_its_fastest_way():
     """lenet's 5x5 32 -> 64 convolution on 14x14 maps is spectral; a first convolution
-    (one input channel) and cnn's 3x3 ones on 28x28 maps are not; strides never."""
+    (one input channel) and cnn's 3x3 ones on 28x28 maps are not; strides never. cnn's
+    3x3 convolutions of several channels are Winograd's; of one channel, a patch matrix."""
     rng = np.random.default_rng(0)
     assert spectral_pays(Conv2D(32, 64, 5, rng, padding=2), 14, 14)
     assert not spectral_pays(Conv2D(1, 32, 5, rng, padding=2), 28, 28)
     assert not spectral_pays(Conv2D(32, 32, 3, rng, padding=1), 28, 28)
     assert not spectral_pays(Conv2D(32, 64, 5, rng, stride=2, padding=2), 14, 14)
+    assert fastest_way(Conv2D(32, 64, 5, rng, padding=2), 14, 14) is SpectralConv2D
+    assert fastest_way(Conv2D(32, 32, 3, rng, padding=1), 28, 28) is WinogradConv2D
+    assert fastest_way(Conv2D(1, 32, 3, rng, padding=1), 28, 28) is ChunkedConv2D
+    assert fastest_way(Conv2D(32, 32, 3, rng, stride=2, padding=1), 28, 28) is ChunkedConv2D
 
 
 @pytest.mark.parametrize("training", [True, False], ids=["batch-statistics", "running-statistics"])

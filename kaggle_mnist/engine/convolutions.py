@@ -9,13 +9,16 @@ products another way:
 - :class:`SpectralConv2D`: the convolution theorem. A convolution is a product of
   spectra, frequency by frequency, so the k*k multiply-adds per pixel and channel pair
   become one complex multiply-add per frequency;
-- :class:`FastConv2D`: whichever of the two costs fewer operations for the input's shape.
+- :class:`FastConv2D`: whichever way is fastest for the layer and the input's shape:
+  :class:`~kaggle_mnist.engine.winograd.WinogradConv2D` (``winograd.py``) for 3x3
+  convolutions of more than one channel, else the cheaper of the other two.
 """
 
 from functools import lru_cache
 
 import numpy as np
 
+from kaggle_mnist.engine.winograd import WinogradConv2D
 from kaggle_mnist.nn import Conv2D
 from kaggle_mnist.nn.conv import im2col
 
@@ -247,12 +250,27 @@ def spectral_pays(layer, h, w):
     return layer.stride == 1 and 2 * (4 * U * V * c * f + transforms) < patches
 
 
-class FastConv2D(SpectralConv2D, ChunkedConv2D):
-    """Whichever of :class:`SpectralConv2D` and :class:`ChunkedConv2D` does fewer
-    operations for this input's shape (:func:`spectral_pays`), chosen at each forward."""
+def fastest_way(layer, h, w):
+    """The class whose way of computing ``layer`` on (H, W) inputs is fastest.
+
+    Winograd's F(4x4, 3x3) for 3x3 stride-1 convolutions of several channels (a
+    quarter of the multiply-adds); for one input channel, a first layer, the patch
+    matrix is only 9 values wide and its product cheap, so the transforms do not pay.
+    Otherwise the convolution theorem where it does fewer operations
+    (:func:`spectral_pays`), else the patch matrix.
+    """
+    k, _, c, _ = layer.params["W"].shape
+    if k == 3 and layer.stride == 1 and c > 1:
+        return WinogradConv2D
+    return SpectralConv2D if spectral_pays(layer, h, w) else ChunkedConv2D
+
+
+class FastConv2D(SpectralConv2D, ChunkedConv2D, WinogradConv2D):
+    """A Conv2D computed the fastest way for its shape (:func:`fastest_way`), chosen at
+    each forward. (``chunk``: the chunked and Winograd ways both take 4 images at a time.)"""
 
     def forward(self, x, training=False):
-        self.way = SpectralConv2D if spectral_pays(self, x.shape[1], x.shape[2]) else ChunkedConv2D
+        self.way = fastest_way(self, x.shape[1], x.shape[2])
         return self.way.forward(self, x, training)
 
     def backward(self, dout):

@@ -5,7 +5,8 @@ Averaging the probabilities of networks that differ only in their random seed (o
 their architecture) cancels part of each one's mistakes: the errors of well-trained
 networks are partly independent. Two ways to build one:
 
-- :func:`train_members`: train ``n_models`` networks of a preset on every training row,
+- :func:`train_members`: train ``n_models`` networks of a preset (or of several, in
+  turn) on every training row,
   each with its own seed. There are no validation rows, so there is no early stopping:
   the preset's schedule runs to its end. Members train side by side like folds
   (``n_jobs``, or a Dask cluster); each is saved the moment it is done, and ``resume``
@@ -47,6 +48,7 @@ TEST_PROBA_NPZ = "test_proba.npz"
 class Member:
     round: int  # 1, or 2 with pseudo-labels
     index: int  # 0-based
+    preset: str  # its network preset
     seed: int
     test_proba: np.ndarray  # (m, K)
     seconds: float
@@ -69,20 +71,20 @@ def train_member(round_, index, X, y, X_test, preset, params, seed, threads, ver
         test_proba = model.predict_proba(X_test)
     if model[-1].interrupted_:
         raise KeyboardInterrupt
-    return Member(round_, index, seed, test_proba, time.perf_counter() - start, model[-1].n_iter_), model
+    return Member(round_, index, preset, seed, test_proba, time.perf_counter() - start, model[-1].n_iter_), model
 
 
-def save_member(run_dir, member, model, preset, data=None):
+def save_member(run_dir, member, model, data=None):
     from kaggle_mnist.modelio import save_model
 
     path = member_dir(run_dir, member.round, member.index)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_dir(path, force=True) as tmp:
-        save_model(model, tmp / "model", preset=preset, force=True, extra={"seed": member.seed, "data": data})
+        save_model(model, tmp / "model", preset=member.preset, force=True, extra={"seed": member.seed, "data": data})
         with open(tmp / TEST_PROBA_NPZ, "wb") as f:
             np.savez(f, test_proba=member.test_proba)
-        write_json(tmp / MEMBER_JSON, {"round": member.round, "index": member.index, "seed": member.seed,
-                                       "seconds": member.seconds, "epochs": member.epochs})
+        write_json(tmp / MEMBER_JSON, {"round": member.round, "index": member.index, "preset": member.preset,
+                                       "seed": member.seed, "seconds": member.seconds, "epochs": member.epochs})
 
 
 def load_members(run_dir, round_):
@@ -92,38 +94,49 @@ def load_members(run_dir, round_):
         try:
             meta = json.loads((path / MEMBER_JSON).read_text())
             with np.load(path / TEST_PROBA_NPZ, allow_pickle=False) as p:
-                found[meta["index"]] = Member(round_, meta["index"], meta["seed"], p["test_proba"], meta["seconds"],
-                                              meta["epochs"])
+                found[meta["index"]] = Member(round_, meta["index"], meta["preset"], meta["seed"], p["test_proba"],
+                                              meta["seconds"], meta["epochs"])
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise KaggleMnistError(f"{path}: cannot resume from this member ({e}); delete it to retrain it") from None
     return found
 
 
-def train_members(X, y, X_test, preset, n_models, seed, round_=1, overrides=None, n_jobs=1, backend="loky",
+def train_members(X, y, X_test, plan, seed, round_=1, overrides=None, n_jobs=1, backend="loky",
                   scheduler=None, run_dir=None, resume=False, verbose=1, log=print, data=None):
-    """Train ``n_models`` members of ``preset`` on all of (X, y); return them in order.
+    """Train the ``plan["models"]`` members of an ensemble plan
+    (:func:`~kaggle_mnist.presets.ensemble_plan`) on all of (X, y); return them in order.
 
-    Member ``i`` of round ``r`` has the seed ``child_seeds(seed, n_models, ENSEMBLE, r)[i]``
-    whatever the order members are trained in, so a run repeats exactly.
+    Member ``i`` of round ``r`` trains ``member_preset(plan, i)`` with the seed
+    ``child_seeds(seed, n_models, ENSEMBLE, r)[i]`` whatever the order members are
+    trained in, so a run repeats exactly.
     """
-    params = {**presets.params(preset, **(overrides or {})), "early_stopping": False}
+    n_models = plan["models"]
+    params = {name: {**presets.params(name, **(overrides or {})), "early_stopping": False}
+              for name in presets.member_presets(plan)}
     member_seeds = seeds.child_seeds(seed, n_models, seeds.ENSEMBLE, round_)
     done = load_members(run_dir, round_) if (resume and run_dir) else {}
     done = {i: m for i, m in done.items() if i < n_models}
+    for i, m in done.items():
+        if m.preset != presets.member_preset(plan, i):
+            raise KaggleMnistError(f"{member_dir(run_dir, round_, i)}: trained {m.preset}, this run's member "
+                                   f"{i + 1} is {presets.member_preset(plan, i)}; delete it to retrain it")
     todo = [i for i in range(n_models) if i not in done]
     if done:
         log(f"round {round_}: members {', '.join(str(i + 1) for i in sorted(done))} already done")
     n_jobs, threads = backends.share_cores(n_jobs, len(todo))
     start = time.perf_counter()
-    jobs = [partial(train_member, round_, i, X, y, X_test, preset, params, member_seeds[i], threads,
-                    verbose if n_jobs == 1 else 0, (k, len(todo), start)) for k, i in enumerate(todo)]
+    jobs = []
+    for k, i in enumerate(todo):
+        name = presets.member_preset(plan, i)
+        jobs.append(partial(train_member, round_, i, X, y, X_test, name, params[name], member_seeds[i], threads,
+                            verbose if n_jobs == 1 else 0, (k, len(todo), start)))
     members = dict(done)
     for member, model in backends.run_unordered(jobs, n_jobs, backend, scheduler):
         if run_dir:
-            save_member(run_dir, member, model, preset, data)
+            save_member(run_dir, member, model, data)
         members[member.index] = member
-        log(f"round {round_}, model {member.index + 1}/{n_models}: {member.epochs} epochs, {member.seconds:.0f}s"
-            f"{backends.eta(start, len(members) - len(done), len(todo))}")
+        log(f"round {round_}, model {member.index + 1}/{n_models} ({member.preset}): {member.epochs} epochs, "
+            f"{member.seconds:.0f}s{backends.eta(start, len(members) - len(done), len(todo))}")
     return [members[i] for i in range(n_models)]
 
 

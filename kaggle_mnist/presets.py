@@ -86,7 +86,11 @@ ENSEMBLES = {
 
 def ensemble_plan(name, models=None, pseudo_label=None):
     """{"member", "models", "pseudo_label"} for ``kaggle-mnist ensemble --preset name``:
-    an ensemble preset, or a network preset (5 members, no second round)."""
+    an ensemble preset, or a network preset (5 members, no second round).
+
+    ``member`` is one network preset or a tuple of them, taken in turn: member i
+    trains ``member_preset(plan, i)``.
+    """
     if name in ENSEMBLES:
         plan = dict(ENSEMBLES[name])
     elif name in PRESETS:
@@ -98,6 +102,18 @@ def ensemble_plan(name, models=None, pseudo_label=None):
     if pseudo_label is not None:
         plan["pseudo_label"] = pseudo_label
     return plan
+
+
+def member_presets(plan):
+    """The network presets of an ensemble plan, in the order members take them."""
+    member = plan["member"]
+    return (member,) if isinstance(member, str) else tuple(member)
+
+
+def member_preset(plan, index):
+    """The network preset of member ``index`` (0-based): the plan's presets in turn."""
+    names = member_presets(plan)
+    return names[index % len(names)]
 
 
 def params(name, **overrides):

@@ -91,3 +91,20 @@ def test_combine_runs_and_models_trained_on_the_same_data(tmp_path, kaggle_dir):
     assert out.returncode == 2 and "was trained on other data" in out.stderr and not (tmp_path / "x.csv").exists()
     out = km(tmp_path, "ensemble", "--data-dir", kaggle_dir, "--combine", "cv", "nowhere", "--submission", "x.csv")
     assert out.returncode == 2 and "nowhere: neither a finished run" in out.stderr
+
+
+def test_an_ensemble_of_several_presets_takes_them_in_turn(tmp_path):
+    """Member i trains preset i mod 2; resuming with another preset for a saved member is refused."""
+    from conftest import blob_digits
+
+    X, y = blob_digits(60)
+    plan = {"member": ("fast", "seed-3layer"), "models": 3, "pseudo_label": None}
+    members = ensemble.train_members(X, y, X[:10], plan, seed=0, overrides={"max_iter": 1}, run_dir=tmp_path,
+                                     verbose=0, log=lambda *a: None)
+    assert [m.preset for m in members] == ["fast", "seed-3layer", "fast"]
+    saved = json.loads((tmp_path / "round-1/member-2/model/model.json").read_text())
+    assert saved["preset"] == "seed-3layer"
+    swapped = {**plan, "member": ("seed-3layer", "fast")}
+    with pytest.raises(KaggleMnistError, match="member-1: trained fast, this run's member 1 is seed-3layer"):
+        ensemble.train_members(X, y, X[:10], swapped, seed=0, overrides={"max_iter": 1}, run_dir=tmp_path,
+                               resume=True, verbose=0, log=lambda *a: None)

@@ -67,7 +67,8 @@ def main(args):
         check_scheduler(args.scheduler)
     plan = presets.ensemble_plan(args.preset, args.models, args.pseudo_label)
     overrides = parse_overrides(args.set)
-    member_parameters = presets.params(plan["member"], **overrides)  # a bad override fails before any work
+    # a bad override fails before any work
+    member_parameters = {name: presets.params(name, **overrides) for name in presets.member_presets(plan)}
     name = f"ensemble-{args.preset}-seed{args.seed}"
     run_dir, sub_path = runs.outputs(name, args.out, args.submission, args.resume, args.force)
     comp = load_competition(data_dir(args))
@@ -81,19 +82,20 @@ def main(args):
     started = time.perf_counter()
     common = dict(overrides=overrides, n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler,
                   run_dir=run_dir, resume=args.resume, verbose=0 if args.quiet else 1, data=config["data"])
-    print(f"ensemble {args.preset}: round 1, {plan['models']} x {plan['member']} on {len(y)} rows", flush=True)
-    members = ensemble.train_members(comp.X, y, comp.X_test, plan["member"], plan["models"], args.seed, 1, **common)
+    networks = " + ".join(presets.member_presets(plan))
+    print(f"ensemble {args.preset}: round 1, {plan['models']} x {networks} on {len(y)} rows", flush=True)
+    members = ensemble.train_members(comp.X, y, comp.X_test, plan, args.seed, 1, **common)
     test_proba = ensemble.average([m.test_proba for m in members])
     report = {"round_1": describe(members, test_proba, classes, comp)}
     if plan["pseudo_label"]:
         rows, labels = ensemble.pseudo_labels(test_proba, plan["pseudo_label"])
         print(f"round 2: {len(rows)} test rows pseudo-labelled (probability >= {plan['pseudo_label']}), "
-              f"{plan['models']} x {plan['member']} on {len(y) + len(rows)} rows", flush=True)
+              f"{plan['models']} x {networks} on {len(y) + len(rows)} rows", flush=True)
         if not len(rows):
             print(f"note: no test row reaches probability {plan['pseudo_label']}; round 2 trains on the training "
                   f"rows alone (label-smoothed members aim at 1 - smoothing * 9/10)", flush=True)
         X2, y2 = np.concatenate([comp.X, comp.X_test[rows]]), np.concatenate([y, labels])
-        second = ensemble.train_members(X2, y2, comp.X_test, plan["member"], plan["models"], args.seed, 2, **common)
+        second = ensemble.train_members(X2, y2, comp.X_test, plan, args.seed, 2, **common)
         test_proba = ensemble.average([m.test_proba for m in second])
         report["round_2"] = {**describe(second, test_proba, classes, comp), "pseudo_labelled_rows": int(len(rows))}
     labels = classes[test_proba.argmax(axis=1)]
@@ -111,7 +113,8 @@ def main(args):
 
 def describe(members, test_proba, classes, comp):
     """Per member and for their average: the held-out accuracy, where a solution exists."""
-    out = {"members": [{"seed": m.seed, "epochs": m.epochs, "seconds": m.seconds} for m in members]}
+    out = {"members": [{"preset": m.preset, "seed": m.seed, "epochs": m.epochs, "seconds": m.seconds}
+                       for m in members]}
     if comp.solution is not None:
         truth = comp.solution.labels
         for entry, m in zip(out["members"], members):

@@ -7,6 +7,11 @@
   ``hidden_layer_sizes``.
 - ``cnn``: the Kaggle-proven shape: two blocks of two 3x3 convolutions (32 then 64
   filters) with BatchNorm, ReLU, 2x2 pooling and dropout, then Dense ``hidden_layer_sizes``.
+- ``strided``: the shape of the best-known Kaggle ensemble's members (Chris Deotte's
+  "25 million images", 2018): two blocks of two 3x3 convolutions and a strided 5x5
+  one (32 then 64 filters), each convolution followed by ReLU and BatchNorm, dropout
+  after each block, a 4x4 convolution to 128 features, dropout and the output layer
+  (``hidden_layer_sizes`` is not used).
 
 Input rows of 784 pixels are reshaped to (28, 28, 1) images for the convolutional
 networks (channels last). Every builder takes the estimator's parameters and the run's
@@ -85,7 +90,28 @@ def build_cnn(n_features, n_classes, p, streams, dtype):
     return Sequential(_dense_head(layers, (side // 4) ** 2 * 64, n_classes, p, streams, dtype))
 
 
-ARCHITECTURES = {"mlp": build_mlp, "lenet": build_lenet, "cnn": build_cnn}
+def build_strided(n_features, n_classes, p, streams, dtype):
+    """Two blocks of 3x3 convolutions, each ending in a strided 5x5 one that halves the
+    maps (a pooling the network learns), every convolution followed by the activation
+    and BatchNorm; then a 4x4 convolution to 128 features and the Dense head."""
+    side = _image_side(n_features)
+    act = ACTIVATIONS[p["activation"]]
+    layers, c_in, size = [Reshape((side, side, 1))], 1, side
+    for width in (32, 64):  # (N, 28, 28, 1) -> (N, 12, 12, 32) -> (N, 4, 4, 64)
+        for kernel, stride, padding in ((3, 1, 0), (3, 1, 0), (5, 2, 2)):
+            layers += [Conv2D(c_in, width, kernel, streams.init, stride=stride, padding=padding, dtype=dtype),
+                       act(), BatchNorm(width, dtype=dtype, channel_axis=-1)]
+            c_in, size = width, (size + 2 * padding - kernel) // stride + 1
+        if p["dropout"]:
+            layers.append(Dropout(p["dropout"], streams.dropout))
+    layers += [Conv2D(c_in, 128, size, streams.init, dtype=dtype), act(),  # (N, 1, 1, 128)
+               BatchNorm(128, dtype=dtype, channel_axis=-1), Flatten()]
+    if p["dropout"]:
+        layers.append(Dropout(p["dropout"], streams.dropout))
+    return Sequential(_dense_head(layers, 128, n_classes, {**p, "hidden_layer_sizes": ()}, streams, dtype))
+
+
+ARCHITECTURES = {"mlp": build_mlp, "lenet": build_lenet, "cnn": build_cnn, "strided": build_strided}
 
 
 def build(architecture, n_features, n_classes, params, streams, dtype):

@@ -128,9 +128,16 @@ def deskew_matrices(images):
                      np.stack([zeros, ones, cy - c], -1)], -2)
 
 
-def deskew(images):
-    """``images`` (N, 784) deskewed and centred (:func:`deskew_matrices`), same dtype."""
-    return warp(images, deskew_matrices(images))
+def deskew(images, rows=4096):
+    """``images`` (N, 784) deskewed and centred (:func:`deskew_matrices`), same dtype;
+    ``rows`` at a time, so that the interpolation's arrays stay small."""
+    if images.ndim != 2 or images.shape[1] != SIDE * SIDE:
+        raise ValueError(f"deskew takes {SIDE}x{SIDE} images of {SIDE * SIDE} pixels; got {images.shape[1:]} features")
+    out = np.empty(images.shape, images.dtype if images.dtype.kind == "f" else np.float32)
+    for start in range(0, len(images), rows):
+        part = images[start:start + rows]
+        out[start:start + rows] = warp(part, deskew_matrices(part))
+    return out
 
 
 class RandomAffine:

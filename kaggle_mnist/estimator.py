@@ -25,7 +25,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
 from kaggle_mnist import architectures, seeds
-from kaggle_mnist.augment import AUGMENTERS, TTA_TRANSFORMS, make_augmenter, tta_views
+from kaggle_mnist.augment import AUGMENTERS, TTA_TRANSFORMS, deskew, make_augmenter, tta_views
 from kaggle_mnist.nn import ACTIVATIONS, Dense, SoftmaxCrossEntropy, make_optimizer, make_schedule, softmax
 from kaggle_mnist.nn.init import INITIALIZERS
 from kaggle_mnist.nn.optimizers import OPTIMIZERS
@@ -71,6 +71,8 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
         label_smoothing: spread this much target probability over all classes.
         augment: None, or the name of an augmentation of 28x28 images (see
             :mod:`kaggle_mnist.augment`), applied to each training batch.
+        deskew: straighten and centre every 28x28 image by its second moments
+            (:func:`~kaggle_mnist.augment.deskew`) before training and predicting.
         tta: number of extra augmented views averaged at prediction (0: none).
         dtype: "float32" (fast) or "float64".
         engine: run training and prediction with the engine where it has a faster way
@@ -94,8 +96,8 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
                  batch_size=128, learning_rate="constant", learning_rate_init=1e-3, power_t=0.5, max_iter=20,
                  random_state=None, tol=0.0, verbose=0, warm_start=False, momentum=0.9, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, weight_decay=0.0, dropout=0.0, architecture="mlp",
-                 batchnorm=False, init="auto", warmup_epochs=0, label_smoothing=0.0, augment=None, tta=0,
-                 dtype="float32", engine=True):
+                 batchnorm=False, init="auto", warmup_epochs=0, label_smoothing=0.0, augment=None, deskew=False,
+                 tta=0, dtype="float32", engine=True):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -121,6 +123,7 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
         self.warmup_epochs = warmup_epochs
         self.label_smoothing = label_smoothing
         self.augment = augment
+        self.deskew = deskew
         self.tta = tta
         self.dtype = dtype
         self.engine = engine
@@ -143,7 +146,7 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
         check_params(self)
         dtype = np.dtype(self.dtype)
         X, y = validate_data(self, X, y, reset=reset, dtype=(np.float32, np.float64))
-        X = X.astype(dtype, copy=False)
+        X = deskew(X.astype(dtype)) if self.deskew else X.astype(dtype, copy=False)
         check_classification_targets(y)
         if reset:
             self.classes_ = unique_labels(y) if classes is None else unique_labels(np.asarray(classes))
@@ -245,6 +248,8 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
+        if self.deskew:
+            X = deskew(X)
         proba = softmax(self._logits(X).astype(np.float64))
         if self.tta:
             for view in tta_views(X, self.tta):
@@ -295,7 +300,7 @@ def check_params(est):
             raise bad(name, f"one of {sorted(allowed)}")
     if est.augment is not None and (not isinstance(est.augment, str) or est.augment not in AUGMENTERS):
         raise bad("augment", f"None or one of {sorted(AUGMENTERS)}")
-    for name in ("early_stopping", "batchnorm", "engine", "warm_start"):
+    for name in ("early_stopping", "batchnorm", "deskew", "engine", "warm_start"):
         if not isinstance(getattr(est, name), (bool, np.bool_)):
             raise bad(name, "True or False")
     number("learning_rate_init", 0, low_open=True)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from kaggle_mnist.augment import (RandomAffine, affine_matrices, elastic_fields, make_augmenter, tta_views, warp,
-                                  warp_naive)
+from kaggle_mnist.augment import (RandomAffine, affine_matrices, deskew, deskew_matrices, elastic_fields,
+                                  make_augmenter, tta_views, warp, warp_naive)
 
 
 def digit_blob(n=4):
@@ -99,3 +99,19 @@ def test_random_elastic_is_seeded_and_keeps_range():
     np.testing.assert_array_equal(a, b)
     assert a.dtype == np.float32 and a.min() >= 0 and a.max() <= 1 + 1e-6
     assert not np.array_equal(a, RandomAffine()(x, np.random.default_rng(1)))
+
+
+def test_deskew_straightens_a_slanted_stroke_and_centres_it():
+    """A slanted bar off-centre: afterwards its ink has no height-position correlation
+    and its centre of mass is the image's centre; an upright centred bar stays put."""
+    slanted = np.zeros((1, 28, 28), np.float32)
+    for row in range(6, 22):
+        slanted[0, row, 8 + (21 - row) // 2: 11 + (21 - row) // 2] = 1  # leans right, centre left of middle
+    out = deskew(slanted.reshape(1, -1))
+    assert abs(deskew_matrices(out)[0, 0, 1]) < 0.03  # the shear left to undo
+    assert abs(deskew_matrices(slanted.reshape(1, -1))[0, 0, 1]) > 0.3
+    np.testing.assert_allclose(centre_of_mass(out), [[13.5, 13.5]], atol=0.05)
+    upright = np.zeros((1, 28, 28), np.float32)
+    upright[0, 6:22, 13:15] = 1
+    centred = deskew(upright.reshape(1, -1))
+    np.testing.assert_allclose(centred, upright.reshape(1, -1), atol=1e-5)

@@ -116,7 +116,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_model(monkeypatch):
     ("solver", "rmsprop", "solver must be"), ("learning_rate_init", -1, "learning_rate_init must be"),
     ("batch_size", 0, "batch_size must be"), ("dropout", 1.0, "dropout must be"),
     ("architecture", "resnet", "architecture must be"), ("augment", "flip", "augment must be"),
-    ("alpha", 0.1, "does not go with the adamw solver"),
+    ("alpha", 0.1, "does not go with the adamw solver"), ("deskew", "yes", "deskew must be True or False"),
 ])
 def test_bad_parameters_raise_naming_the_parameter(name, value, message):
     X, y = blob_digits(50)
@@ -195,3 +195,19 @@ def test_early_stopping_picks_best_accuracy_not_lowest_loss(monkeypatch):
     clf = NumpyNetClassifier(hidden_layer_sizes=(8,), max_iter=5, early_stopping=True, n_iter_no_change=10,
                              random_state=0).fit(X / 255, y)
     assert clf.history_.best_epoch == 2  # highest accuracy; of the tied 0.95s, the lower loss
+
+
+def test_deskew_straightens_the_images_of_fit_and_of_predict():
+    """deskew=True is the same model as one trained and asked on deskewed pixels; it
+    needs 28x28 images."""
+    from kaggle_mnist.augment import deskew
+
+    X, y = blob_digits(60)
+    X = (X / 255).astype(np.float32)
+    make = lambda **kw: NumpyNetClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0, **kw)  # noqa
+    straight = make(deskew=True).fit(X, y)
+    by_hand = make().fit(deskew(X), y)
+    np.testing.assert_allclose(straight.predict_proba(X[:7]), by_hand.predict_proba(deskew(X[:7])), rtol=1e-6)
+    assert not np.allclose(straight.predict_proba(X[:7]), make().fit(X, y).predict_proba(X[:7]))
+    with pytest.raises(ValueError, match="deskew takes 28x28 images"):
+        make(deskew=True).fit(X[:, :100], y)

@@ -8,7 +8,7 @@ Delete this folder and training still works, only slower: :func:`make` returning
 means "use the plain step".
 
 Here: the strategies and :func:`make`. Beside it: ``workers.py`` (the threads),
-``flat.py`` (all parameters in one vector), ``convolutions.py`` and
+``flat.py`` (all parameters in one vector), ``convolutions.py``, ``winograd.py`` and
 ``normalization.py`` (Conv2D and BatchNorm computed faster, each tested against the
 textbook layer).
 
@@ -22,7 +22,8 @@ NumPy calls. The batch is always cut in two, also on one thread, so the numbers 
 depend on the thread count. Each replica's convolutions are
 :class:`~kaggle_mnist.engine.convolutions.FastConv2D`: a patch matrix a few images at a
 time, or, where it does fewer operations, a product of spectra (the convolution
-theorem; :mod:`kaggle_mnist.engine.convolutions`). BatchNorm layers need the whole
+theorem; :mod:`kaggle_mnist.engine.convolutions`), or for 3x3 kernels Winograd's
+minimal filtering (:mod:`kaggle_mnist.engine.winograd`). BatchNorm layers need the whole
 batch's mean and variance: the two replicas' layers meet to add up their sums
 (:class:`~kaggle_mnist.engine.normalization.SyncBatchNorm`), so a split needs both
 threads, and on one thread a BatchNorm network takes :class:`WholeBatch` (the same

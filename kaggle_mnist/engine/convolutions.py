@@ -153,12 +153,22 @@ def from_spectrum(s, along_h, along_w):
     return np.ascontiguousarray(t.real.reshape(len(along_w), len(along_h), n, c).transpose(2, 1, 0, 3))
 
 
+def frame(size, p, k):
+    """The shortest frame along an axis of ``size`` inputs (padding p, kernel k) whose
+    circular correlation is the convolution: the input and the p zeros before it
+    (wrapping past its end reads those zeros), long enough for every output and tap."""
+    return max(size + p, size + 2 * p - k + 1, k)
+
+
 class SpectralConv2D(Conv2D):
     """:class:`~kaggle_mnist.nn.conv.Conv2D` (stride 1) by the convolution theorem.
 
-    Along one axis, with the padded input xp set in a frame of L = H + 2p zeros, the
-    layer computes out[i] = sum_a xp[i + a] w[a] for i < Ho. No product reaches past
-    the frame, so this equals the circular correlation, whose transform is a product:
+    Along one axis the layer computes out[i] = sum_a xp[i + a] w[a] for i < Ho, xp being
+    the input with p zeros on either side. Set the input in a frame of L = H + p values
+    (p zeros before it, none after) and read the frame circularly: where a product
+    reaches past the frame's end, at xp[H + p] or xp[H + p + 1], it wraps round to the
+    frame's first values, which are padding zeros too. So out is the frame's circular
+    correlation with w, whose transform is a product:
 
         OUT[u] = XP[u] * conj(Wf[u])      (Wf: the transform of w in a frame of L zeros)
 
@@ -171,14 +181,13 @@ class SpectralConv2D(Conv2D):
 
     each read back at the positions that exist (input pixels, kernel taps). The spectrum
     of a real signal repeats itself conjugated past the middle, so along W only the
-    first V = M // 2 + 1 of the frame's M = W + 2p frequencies are computed.
+    first V = M // 2 + 1 of the frame's M = W + p frequencies are computed.
 
     The LeNet-like network's second convolution (5x5, 32 -> 64 channels on 14x14, frame
-    18x18): 18 x 10 frequencies x 4 real multiply-adds = 720 per image and channel pair,
+    16x16): 16 x 9 frequencies x 4 real multiply-adds = 576 per image and channel pair,
     against 25 taps x 196 pixels = 4,900 for the patch matrix; the transforms cost less
-    than the difference. On one core, 64 images: forward 8.6 ms against 14.6, backward
-    11.2 against 35.9 (:class:`ChunkedConv2D`). For 3x3 kernels the transforms cost more
-    than they save (:class:`FastConv2D` chooses).
+    than the difference. For 3x3 kernels the transforms cost more than they save
+    (:class:`FastConv2D` chooses).
     """
 
     @classmethod
@@ -191,9 +200,9 @@ class SpectralConv2D(Conv2D):
     def _frames(self, h, w, dtype):
         """The DFT matrices of this layer for (H, W) inputs, each a pair (along H, along W)."""
         k, p = self.k, self.padding
-        L, M = h + 2 * p, w + 2 * p  # the frame: the padded input
+        ho, wo = h + 2 * p - k + 1, w + 2 * p - k + 1
+        L, M = frame(h, p, k), frame(w, p, k)
         U, V = L, M // 2 + 1  # frequencies: all along H, half along W
-        ho, wo = L - k + 1, M - k + 1
         cdt = np.result_type(dtype, np.complex64)
         where = dict(x=(range(p, p + h), range(p, p + w)), out=(range(ho), range(wo)),
                      kernel=(range(k), range(k)))
@@ -243,8 +252,8 @@ def spectral_pays(layer, h, w):
     """
     k, _, c, f = layer.params["W"].shape
     p = layer.padding
-    L, M = h + 2 * p, w + 2 * p
-    U, V, ho, wo = L, M // 2 + 1, L - k + 1, M - k + 1
+    L, M = frame(h, p, k), frame(w, p, k)
+    U, V, ho, wo = L, M // 2 + 1, h + 2 * p - k + 1, w + 2 * p - k + 1
     patches = k * k * ho * wo * c * f
     transforms = 4 * (V * w * h + U * h * V) * c + 4 * (ho * U * V + wo * ho * V) * f
     return layer.stride == 1 and 2 * (4 * U * V * c * f + transforms) < patches

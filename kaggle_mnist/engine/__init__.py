@@ -35,7 +35,11 @@ the plain step, 28.1 with the halves alone, 20.9 with chunked patch matrices (Py
 13.6), and 14.6 with the second convolution's spectra (PyTorch 14.8 in that run, the
 plain step 37.4). The BatchNorm network (``--network cnn``): 111 for the plain step,
 90-95 on the whole batch with chunked convolutions (PyTorch 29.4), 48.1 split with
-meeting BatchNorm layers (PyTorch 31.8 in that run).
+meeting BatchNorm layers (PyTorch 31.8 in that run). A week later the machine ran every
+peer slower (a shared host); there, same-run ratios: lenet 1.01x PyTorch before and 0.94x
+after the spectral layer's frame shrank to the input and the zeros before it (13.7 against
+14.5 s); the BatchNorm network 63.5 s with chunked 3x3 convolutions, 55.2 with Winograd's
+(PyTorch 42.4: 1.30x; one repeat).
 
 **Convolutional networks with BatchNorm on one thread** take the plain step on a twin
 whose convolutions are :class:`FastConv2D` and whose BatchNorm layers are

@@ -19,11 +19,12 @@ from functools import lru_cache
 import numpy as np
 
 from kaggle_mnist.engine.winograd import WinogradConv2D
+from kaggle_mnist.engine.twin import Twin
 from kaggle_mnist.nn import Conv2D
 from kaggle_mnist.nn.conv import im2col
 
 
-class ChunkedConv2D(Conv2D):
+class ChunkedConv2D(Twin, Conv2D):
     """:class:`~kaggle_mnist.nn.conv.Conv2D`, computed a few images at a time.
 
     The textbook layer makes one patch matrix for the whole batch: (N*Ho*Wo, k*k*C),
@@ -43,13 +44,6 @@ class ChunkedConv2D(Conv2D):
     """
 
     chunk = 4
-
-    @classmethod
-    def like(cls, layer):
-        """A ChunkedConv2D sharing ``layer``'s parameters and gradient arrays."""
-        fast = cls.__new__(cls)
-        fast.__dict__.update(layer.__dict__)
-        return fast
 
     def _patches(self, xp, start):
         k, s = self.k, self.stride
@@ -160,7 +154,7 @@ def frame(size, p, k):
     return max(size + p, size + 2 * p - k + 1, k)
 
 
-class SpectralConv2D(Conv2D):
+class SpectralConv2D(Twin, Conv2D):
     """:class:`~kaggle_mnist.nn.conv.Conv2D` (stride 1) by the convolution theorem.
 
     Along one axis the layer computes out[i] = sum_a xp[i + a] w[a] for i < Ho, xp being
@@ -189,13 +183,6 @@ class SpectralConv2D(Conv2D):
     than the difference. For 3x3 kernels the transforms cost more than they save
     (:class:`FastConv2D` chooses).
     """
-
-    @classmethod
-    def like(cls, layer):
-        """A twin of ``layer`` sharing its parameter and gradient arrays."""
-        fast = cls.__new__(cls)
-        fast.__dict__.update(layer.__dict__)
-        return fast
 
     def _frames(self, h, w, dtype):
         """The DFT matrices of this layer for (H, W) inputs, each a pair (along H, along W)."""

@@ -19,6 +19,7 @@ import threading
 
 import numpy as np
 
+from kaggle_mnist.engine.twin import Twin
 from kaggle_mnist.nn import BatchNorm
 
 
@@ -44,19 +45,12 @@ def input_gradient(d2, centred, scale, inv_std, beta_grad, gamma_grad, m):
     return dx
 
 
-class FastBatchNorm(BatchNorm):
+class FastBatchNorm(Twin, BatchNorm):
     """:class:`~kaggle_mnist.nn.layers.BatchNorm` over the last axis, in fewer passes.
 
     Same parameters, gradients, running statistics and numbers as the textbook layer
     (the tests hold it to them); only for ``channel_axis`` the last axis.
     """
-
-    @classmethod
-    def like(cls, layer):
-        """A twin of ``layer`` sharing its parameter, gradient and statistics arrays."""
-        fast = cls.__new__(cls)
-        fast.__dict__.update(layer.__dict__)
-        return fast
 
     def forward(self, x, training=False):
         x2 = x.reshape(-1, x.shape[-1])  # (M, C): every position of every image a row

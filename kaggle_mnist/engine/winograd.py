@@ -36,6 +36,7 @@ Only stride-1 3x3 convolutions; the tests hold :class:`WinogradConv2D` to
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from kaggle_mnist.engine.twin import Twin
 from kaggle_mnist.nn import Conv2D
 
 # F(4x4, 3x3) on the points 0, 1, -1, 2, -2 and infinity (Lavin and Gray, 2016).
@@ -66,7 +67,7 @@ def both_axes(T, a):
     return np.matmul(T, t).reshape(len(T), len(T), *rest)  # along the second: (R, R, ...)
 
 
-class WinogradConv2D(Conv2D):
+class WinogradConv2D(Twin, Conv2D):
     """:class:`~kaggle_mnist.nn.conv.Conv2D` (3x3, stride 1) by Winograd's F(4x4, 3x3).
 
     Same parameters, gradient arrays and numbers (within float rounding) as the
@@ -76,13 +77,6 @@ class WinogradConv2D(Conv2D):
     """
 
     chunk = 4
-
-    @classmethod
-    def like(cls, layer):
-        """A twin of ``layer`` sharing its parameter and gradient arrays."""
-        fast = cls.__new__(cls)
-        fast.__dict__.update(layer.__dict__)
-        return fast
 
     def forward(self, x, training=False):
         if self.k != 3 or self.stride != 1:

@@ -117,7 +117,7 @@ def deskew_matrices(images):
     """
     x = images.astype(np.float64)
     ys, xs = _GRID[1].astype(np.float64), _GRID[0].astype(np.float64)  # (784,) row, column of each pixel
-    total = np.maximum(x.sum(axis=1), 1e-12)  # (N,); an empty image stays put
+    total = np.maximum(x.sum(axis=1), 1e-12)  # (N,); an empty image stays empty
     cx, cy = x @ xs / total, x @ ys / total  # (N,) centre of mass
     var_y = x @ ys ** 2 / total - cy ** 2
     cov_xy = x @ (xs * ys) / total - cx * cy
@@ -129,13 +129,14 @@ def deskew_matrices(images):
 
 
 def deskew(images, rows=4096):
-    """``images`` (N, 784) deskewed and centred (:func:`deskew_matrices`), same dtype;
-    ``rows`` at a time, so that the interpolation's arrays stay small."""
+    """``images`` (N, 784) deskewed and centred (:func:`deskew_matrices`): float images
+    keep their dtype, integer ones come back float32 (interpolated pixels are not
+    integers). ``rows`` at a time, so that the interpolation's arrays stay small."""
     if images.ndim != 2 or images.shape[1] != SIDE * SIDE:
         raise ValueError(f"deskew takes {SIDE}x{SIDE} images of {SIDE * SIDE} pixels; got {images.shape[1:]} features")
     out = np.empty(images.shape, images.dtype if images.dtype.kind == "f" else np.float32)
     for start in range(0, len(images), rows):
-        part = images[start:start + rows]
+        part = images[start:start + rows].astype(out.dtype, copy=False)
         out[start:start + rows] = warp(part, deskew_matrices(part))
     return out
 

@@ -5,10 +5,9 @@ Averaging the probabilities of networks that differ only in their random seed (o
 their architecture) cancels part of each one's mistakes: the errors of well-trained
 networks are partly independent. Two ways to build one:
 
-- :func:`train_members`: train ``n_models`` networks of a preset (or of several, in
-  turn) on every training row,
-  each with its own seed. There are no validation rows, so there is no early stopping:
-  the preset's schedule runs to its end. Members train side by side like folds
+- :func:`train_members`: train the plan's ``models`` networks of a preset (or of
+  several, in turn) on every training row, each with its own seed. There are no
+  validation rows, so there is no early stopping: the preset's schedule runs to its end. Members train side by side like folds
   (``n_jobs``, or a Dask cluster); each is saved the moment it is done, and ``resume``
   skips those already saved.
 - :func:`load_source`: the test probabilities of finished runs (a cross-validation's
@@ -111,8 +110,8 @@ def train_members(X, y, X_test, plan, seed, round_=1, overrides=None, n_jobs=1, 
     trained in, so a run repeats exactly.
     """
     n_models = plan["models"]
-    params = {name: {**presets.params(name, **(overrides or {})), "early_stopping": False}
-              for name in presets.member_presets(plan)}
+    params = {name: {**p, "early_stopping": False}
+              for name, p in presets.member_parameters(plan, **(overrides or {})).items()}
     member_seeds = seeds.child_seeds(seed, n_models, seeds.ENSEMBLE, round_)
     done = load_members(run_dir, round_) if (resume and run_dir) else {}
     done = {i: m for i, m in done.items() if i < n_models}

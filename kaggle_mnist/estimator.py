@@ -146,7 +146,9 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
         check_params(self)
         dtype = np.dtype(self.dtype)
         X, y = validate_data(self, X, y, reset=reset, dtype=(np.float32, np.float64))
-        X = deskew(X.astype(dtype)) if self.deskew else X.astype(dtype, copy=False)
+        X = X.astype(dtype, copy=False)
+        if self.deskew:
+            X = deskew(X)
         check_classification_targets(y)
         if reset:
             self.classes_ = unique_labels(y) if classes is None else unique_labels(np.asarray(classes))

@@ -34,6 +34,21 @@ def test_cnn_has_batchnorm_on_channels_and_halves_the_image_twice():
         (3, 3, 1, 32), (3, 3, 32, 32), (3, 3, 32, 64), (3, 3, 64, 64)]
 
 
+def test_strided_learns_its_pooling_and_ends_in_one_pixel_of_128_features():
+    """28 -> 26 -> 24 -> 12 (strided 5x5) -> 10 -> 8 -> 4 (strided 5x5) -> 1 (4x4)."""
+    net = build("strided")
+    convs = [layer for layer in net.layers if isinstance(layer, Conv2D)]
+    assert [layer.params["W"].shape for layer in convs] == [
+        (3, 3, 1, 32), (3, 3, 32, 32), (5, 5, 32, 32), (3, 3, 32, 64), (3, 3, 64, 64), (5, 5, 64, 64),
+        (4, 4, 64, 128)]
+    assert [layer.stride for layer in convs] == [1, 1, 2, 1, 1, 2, 1]
+    assert sum(isinstance(layer, BatchNorm) for layer in net.layers) == 7
+    assert not any(isinstance(layer, MaxPool2D) for layer in net.layers)
+    x = np.random.default_rng(0).random((3, 784), dtype=np.float32)
+    assert net.forward(x).shape == (3, 10)
+    assert net.layers[-1].params["W"].shape == (128, 10)
+
+
 def test_weights_come_from_the_init_stream_and_dropout_gets_the_dropout_stream():
     streams = seeds.streams(4)
     net = architectures.build("mlp", 784, 10, PARAMS, streams, np.float32)

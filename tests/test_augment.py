@@ -115,3 +115,18 @@ def test_deskew_straightens_a_slanted_stroke_and_centres_it():
     upright[0, 6:22, 13:15] = 1
     centred = deskew(upright.reshape(1, -1))
     np.testing.assert_allclose(centred, upright.reshape(1, -1), atol=1e-5)
+
+
+def test_deskew_in_chunks_of_rows_is_deskew_at_once_and_keeps_pixels_and_empty_images():
+    """Chunks change nothing; 0-255 integer pixels are interpolated in float32, not
+    floored back to integers; an empty image stays empty."""
+    ink = np.zeros((5, 28, 28), np.float32)
+    ink[:, 5:20, 7:19] = np.random.default_rng(0).integers(0, 256, (5, 15, 12))  # off-centre, uneven
+    x = np.concatenate([ink.reshape(5, -1), np.zeros((1, 784), np.float32)])
+    whole = deskew(x)
+    np.testing.assert_array_equal(deskew(x, rows=2), whole)
+    from_ints = deskew(np.rint(x).astype(np.uint8))
+    assert from_ints.dtype == np.float32
+    np.testing.assert_allclose(from_ints, deskew(np.rint(x)), atol=1e-3)
+    assert not np.array_equal(from_ints, np.floor(from_ints))
+    assert np.all(np.isfinite(whole)) and not whole[-1].any()

@@ -11,7 +11,8 @@ import pytest
 from conftest import blob_digits
 
 from kaggle_mnist import architectures, engine, seeds
-from kaggle_mnist.engine.convolutions import ChunkedConv2D, FastConv2D, SpectralConv2D, fastest_way, spectral_pays
+from kaggle_mnist.engine.convolutions import (ChunkedConv2D, FastConv2D, SpectralConv2D, fastest_way, frame,
+                                              spectral_pays)
 from kaggle_mnist.engine.normalization import FastBatchNorm, Meeting, SyncBatchNorm
 from kaggle_mnist.engine.winograd import WinogradConv2D
 from kaggle_mnist.estimator import NumpyNetClassifier
@@ -302,6 +303,28 @@ def test_fast_convolutions_are_the_textbook_convolution(way, seed):
         np.testing.assert_allclose(fast_dx, dx, rtol=1e-10, atol=1e-11)
     else:
         assert dx is None and fast_dx is None
+
+
+@pytest.mark.parametrize("h, w, k, padding, frames", [
+    (14, 14, 5, 2, (16, 16)),  # lenet: the input and the zeros before it
+    (3, 2, 5, 2, (5, 5)),  # smaller than the kernel: the frame holds every tap
+    (5, 6, 3, 4, (11, 12)),  # padding wider than the kernel: the frame holds every output
+])
+def test_spectral_frames_that_the_kernel_or_the_output_decide(h, w, k, padding, frames):
+    """Each of frame()'s three lower bounds decides somewhere, and the convolution is
+    still the textbook one there."""
+    assert (frame(h, padding, k), frame(w, padding, k)) == frames
+    rng = np.random.default_rng(h)
+    plain = Conv2D(3, 4, k, rng, padding=padding, dtype=np.float64)
+    plain.params["b"][...] = rng.normal(size=4)
+    fast = SpectralConv2D.like(plain)
+    fast.grads = {name: np.zeros_like(g) for name, g in plain.grads.items()}
+    x = rng.normal(size=(2, h, w, 3))
+    out = plain.forward(x, training=True)
+    np.testing.assert_allclose(fast.forward(x, training=True), out, rtol=1e-10, atol=1e-12)
+    dout = rng.normal(size=out.shape)
+    np.testing.assert_allclose(fast.backward(dout), plain.backward(dout), rtol=1e-10, atol=1e-11)
+    np.testing.assert_allclose(fast.grads["W"], plain.grads["W"], rtol=1e-10, atol=1e-11)
 
 
 @pytest.mark.parametrize("way, k, tol", [(SpectralConv2D, 5, 2e-6), (WinogradConv2D, 3, 1e-5)],

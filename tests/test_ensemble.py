@@ -94,7 +94,8 @@ def test_combine_runs_and_models_trained_on_the_same_data(tmp_path, kaggle_dir):
 
 
 def test_an_ensemble_of_several_presets_takes_them_in_turn(tmp_path):
-    """Member i trains preset i mod 2; resuming with another preset for a saved member is refused."""
+    """Member i trains preset i mod 2 (its network too, not only the name); resuming with
+    another preset for a saved member is refused."""
     from conftest import blob_digits
 
     X, y = blob_digits(60)
@@ -104,6 +105,9 @@ def test_an_ensemble_of_several_presets_takes_them_in_turn(tmp_path):
     assert [m.preset for m in members] == ["fast", "seed-3layer", "fast"]
     saved = json.loads((tmp_path / "round-1/member-2/model/model.json").read_text())
     assert saved["preset"] == "seed-3layer"
+    assert saved["params"]["hidden_layer_sizes"] == [64, 64] and saved["params"]["activation"] == "sigmoid"
+    first = json.loads((tmp_path / "round-1/member-1/model/model.json").read_text())
+    assert first["params"]["hidden_layer_sizes"] == [128] and first["params"]["activation"] == "relu"
     swapped = {**plan, "member": ("seed-3layer", "fast")}
     with pytest.raises(KaggleMnistError, match="member-1: trained fast, this run's member 1 is seed-3layer"):
         ensemble.train_members(X, y, X[:10], swapped, seed=0, overrides={"max_iter": 1}, run_dir=tmp_path,

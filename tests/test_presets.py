@@ -36,6 +36,16 @@ def test_presets_are_named_after_their_architecture():
     assert presets.PRESETS["lenet-tta"] == {**presets.PRESETS["lenet"], "tta": 4}
 
 
+@pytest.mark.parametrize("name", list(presets.ENSEMBLES))
+def test_every_ensemble_preset_takes_network_presets_in_turn(name):
+    plan = presets.ensemble_plan(name)
+    names = presets.member_presets(plan)
+    assert names and all(member in presets.PRESETS for member in names)
+    assert [presets.member_preset(plan, i) for i in range(2 * len(names))] == [*names, *names]
+    assert set(presets.member_parameters(plan, max_iter=1)) == set(names)
+    assert presets.ensemble_plan(name, models=2, pseudo_label=0.9) == {**plan, "models": 2, "pseudo_label": 0.9}
+
+
 def test_unknown_preset_and_bad_override():
     with pytest.raises(KaggleMnistError, match="unknown preset 'big'"):
         presets.params("big")

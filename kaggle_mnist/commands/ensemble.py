@@ -68,7 +68,7 @@ def main(args):
     plan = presets.ensemble_plan(args.preset, args.models, args.pseudo_label)
     overrides = parse_overrides(args.set)
     # a bad override fails before any work
-    member_parameters = {name: presets.params(name, **overrides) for name in presets.member_presets(plan)}
+    member_parameters = presets.member_parameters(plan, **overrides)
     name = f"ensemble-{args.preset}-seed{args.seed}"
     run_dir, sub_path = runs.outputs(name, args.out, args.submission, args.resume, args.force)
     comp = load_competition(data_dir(args))

@@ -10,7 +10,7 @@ means "use the plain step".
 Here: the strategies and :func:`make`. Beside it: ``workers.py`` (the threads),
 ``flat.py`` (all parameters in one vector), ``convolutions.py``, ``winograd.py`` and
 ``normalization.py`` (Conv2D and BatchNorm computed faster, each tested against the
-textbook layer).
+textbook layer), ``twin.py`` (what makes each of those a twin of its textbook layer).
 
 **Convolutional networks split the batch** (:class:`SplitBatch`): each half goes
 through its own replica of the network (shared weights, separate gradients) on its own

@@ -158,10 +158,11 @@ class SpectralConv2D(Twin, Conv2D):
     """:class:`~kaggle_mnist.nn.conv.Conv2D` (stride 1) by the convolution theorem.
 
     Along one axis the layer computes out[i] = sum_a xp[i + a] w[a] for i < Ho, xp being
-    the input with p zeros on either side. Set the input in a frame of L = H + p values
-    (p zeros before it, none after) and read the frame circularly: where a product
-    reaches past the frame's end, at xp[H + p] or xp[H + p + 1], it wraps round to the
-    frame's first values, which are padding zeros too. So out is the frame's circular
+    the input with p zeros on either side. Set the input in a frame of L >= H + p values
+    (p zeros before it, none after; :func:`frame`) and read the frame circularly: where
+    a product reaches past the input's end, into the padding after it (xp[H + p] to
+    xp[H + 2p - 1]), it wraps round to the frame's first values, which are the padding
+    zeros before it. So out is the frame's circular
     correlation with w, whose transform is a product:
 
         OUT[u] = XP[u] * conj(Wf[u])      (Wf: the transform of w in a frame of L zeros)
@@ -263,7 +264,8 @@ def fastest_way(layer, h, w):
 
 class FastConv2D(SpectralConv2D, ChunkedConv2D, WinogradConv2D):
     """A Conv2D computed the fastest way for its shape (:func:`fastest_way`), chosen at
-    each forward. (``chunk``: the chunked and Winograd ways both take 4 images at a time.)"""
+    each forward. (``chunk``: how many images the chunked and Winograd ways take at a time,
+    4 unless the strategy sets it.)"""
 
     def forward(self, x, training=False):
         self.way = fastest_way(self, x.shape[1], x.shape[2])

@@ -3,8 +3,9 @@
 
 class Twin:
     """Mixin for a faster way to compute a textbook layer: ``like(layer)`` makes one
-    that shares the layer's parameter, gradient and statistics arrays (its whole
-    ``__dict__``), so that training it trains the layer."""
+    that starts from a shallow copy of the layer's ``__dict__``: the same parameter,
+    gradient and statistics arrays (so that training the twin trains the layer), its
+    own attributes for whatever it rebinds (caches, ``chunk``)."""
 
     @classmethod
     def like(cls, layer):

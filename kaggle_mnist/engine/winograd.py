@@ -16,9 +16,9 @@ of the transformed tile, one matrix product over the channels:
 
     M[e] (tiles, F) = V[e] (tiles, C) @ U[e] (C, F)
 
-where V is every tile's transformed input and U the transformed filters: 36 products
-instead of the patch matrix's one product with 9 times as many rows per output block,
-so a quarter of the multiply-adds. The transforms themselves are products with the
+where V is every tile's transformed input and U the transformed filters. Per 4x4 output
+block and filter, the patch matrix's product takes 16 rows of 9C values (144C
+multiply-adds), these 36 products one row of C each (36C): a quarter. The transforms themselves are products with the
 small matrices BT, G and AT along each axis of the tiles.
 
 The backward pass is the same computation run backwards (each step is linear):
@@ -72,8 +72,8 @@ class WinogradConv2D(Twin, Conv2D):
 
     Same parameters, gradient arrays and numbers (within float rounding) as the
     textbook layer. ``chunk`` images at a time, so that each chunk's tiles stay in the
-    core's cache between the steps; the transformed input tiles are kept for the
-    backward pass.
+    core's cache between the steps; in training, the transformed input tiles are kept
+    for the backward pass.
     """
 
     chunk = 4
@@ -95,11 +95,12 @@ class WinogradConv2D(Twin, Conv2D):
                            writeable=False)  # [i, j, n, ty, tx, c] = xp[n, 4 ty + i, 4 tx + j, c]
         out = np.empty((n, th, BLOCK, tw, BLOCK, f), x.dtype)  # the output, as 4x4 blocks
         bt, at = BT.astype(x.dtype), AT.astype(x.dtype)
-        self.V = []  # each chunk's transformed tiles (36, tiles, C), kept for the backward pass
+        self.V = []  # in training, each chunk's transformed tiles (36, tiles, C), for the backward pass
         for a in range(0, n, self.chunk):
             d = np.ascontiguousarray(tiles[:, :, a:a + self.chunk])  # (6, 6, n', th, tw, C)
             V = both_axes(bt, d).reshape(TILE * TILE, -1, c)
-            self.V.append(V)
+            if training:
+                self.V.append(V)
             M = np.matmul(V, self.U)  # (36, tiles, F): the 36 products over the channels
             Y = both_axes(at, M.reshape(TILE, TILE, -1)).reshape(BLOCK, BLOCK, -1, th, tw, f)
             np.add(Y.transpose(2, 3, 0, 4, 1, 5), self.params["b"], out=out[a:a + self.chunk])

@@ -39,7 +39,9 @@ meeting BatchNorm layers (PyTorch 31.8 in that run). A week later the machine ra
 peer slower (a shared host); there, same-run ratios: lenet 1.01x PyTorch before and 0.94x
 after the spectral layer's frame shrank to the input and the zeros before it (13.7 against
 14.5 s); the BatchNorm network 63.5 s with chunked 3x3 convolutions, 55.2 with Winograd's
-(PyTorch 42.4: 1.30x; one repeat).
+(PyTorch 42.4: 1.30x; one repeat). On a 2-vCPU AMD EPYC (AVX2, OpenBLAS's Haswell
+kernel; medians of 3): lenet 29.6 s against PyTorch's 39.0 (0.76x), the BatchNorm network
+88.8 against 83.6 (1.06x): the ratios are the machine's as much as the code's.
 
 **Convolutional networks with BatchNorm on one thread** take the plain step on a twin
 whose convolutions are :class:`FastConv2D` and whose BatchNorm layers are

@@ -8,6 +8,7 @@ arrive in the order they finish, so that each can be saved the moment it is done
 """
 
 import os
+import sys
 import time
 
 from kaggle_mnist.errors import KaggleMnistError
@@ -20,10 +21,18 @@ def share_cores(n_jobs, n_tasks):
     return n_jobs, max(1, (os.cpu_count() or 1) // n_jobs)
 
 
+# loky's resource tracker, a process of its own writing to our stderr, warns about the
+# semaphores of workers that Ctrl-C or SIGTERM stopped, after our last line ("terminated").
+# It starts with this process's -W options, so this one keeps it quiet.
+QUIET_TRACKER = "ignore::UserWarning:joblib.externals.loky.backend.resource_tracker"
+
+
 def run_unordered(tasks, n_jobs=1, backend="loky", scheduler=None):
     """Run the no-argument callables ``tasks``; yield their results as they finish."""
     from joblib import Parallel, delayed, parallel_config
 
+    if QUIET_TRACKER not in sys.warnoptions:
+        sys.warnoptions.append(QUIET_TRACKER)
     if backend == "dask":
         client = dask_client(scheduler)
         context = parallel_config(backend="dask", n_jobs=n_jobs)

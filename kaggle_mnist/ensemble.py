@@ -7,9 +7,9 @@ networks are partly independent. Two ways to build one:
 
 - :func:`train_members`: train the plan's ``models`` networks of a preset (or of
   several, in turn) on every training row, each with its own seed. There are no
-  validation rows, so there is no early stopping: the preset's schedule runs to its end. Members train side by side like folds
-  (``n_jobs``, or a Dask cluster); each is saved the moment it is done, and ``resume``
-  skips those already saved.
+  validation rows, so there is no early stopping: the preset's schedule runs to its end.
+  Members train side by side like folds (``n_jobs``, or a Dask cluster); each is saved
+  the moment it is done, and ``resume`` skips those already saved.
 - :func:`load_source`: the test probabilities of finished runs (a cross-validation's
   fold ensemble, an ensemble run) or saved models, to be averaged, optionally weighted,
   after checking that they were trained on the same data, with the same classes.

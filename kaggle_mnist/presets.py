@@ -74,19 +74,21 @@ PRESETS["lenet-deskew"] = {**PRESETS["lenet-tta"], "deskew": True}
 DEFAULT = "mlp"
 
 # Ensembles (kaggle-mnist ensemble --preset NAME): ``models`` networks of the ``member``
-# preset (or of the presets of a tuple, in turn) trained on all rows, each with its own seed; with ``pseudo_label``, a second
-# round of as many on the training rows plus the test rows the first round predicts
-# with at least that probability. Members trained with label smoothing s aim at a
-# probability of 1 - s * 9/10 for the right digit (0.91 at s = 0.1), not at 1: a
-# threshold has to sit below that (round 1 of an earlier top, three lenet-tta, seed 0:
-# the averaged probability reached 0.9 on 21,955 of the 28,000 test rows, 0.995 on none).
+# preset (or of the presets of a tuple, in turn) trained on all rows, each with its own
+# seed; with ``pseudo_label``, a second round of as many on the training rows plus the
+# test rows the first round predicts with at least that probability. Members trained
+# with label smoothing s aim at a probability of 1 - s * 9/10 for the right digit (0.91
+# at s = 0.1), not at 1: a threshold has to sit below that (round 1 of an earlier top,
+# three lenet-tta, seed 0: the averaged probability reached 0.9 on 21,955 of the 28,000
+# test rows, 0.995 on none).
 #
-# top: six lenet networks, deskewed and not in turn (on a 2-core AMD EPYC machine, 30 s
-# an epoch, a run of ten estimated its own end at 2h20m; six fit in 2 hours there). Measured before (seed 0, 28,000
-# held-out rows): 3 lenet-tta averaged 99.682% in 26.4 min, and six no better; one
-# lenet-tta and one lenet-deskew averaged 99.682% too, two of each 99.682%, and adding
-# cnn or strided members made it worse. A pseudo-labelled round 2 (threshold 0.9)
-# scored lower (99.629%), so top has none; --pseudo-label P adds it.
+# top: six lenet networks, deskewed and not in turn: 99.696% in 103 min on a 2-core AMD
+# EPYC (30 s an epoch there; a run of ten estimated its own end at 2h20m); its first
+# 2-5 members averaged 99.69-99.71%. Measured before (seed 0, 28,000 held-out rows):
+# 3 lenet-tta averaged 99.682% in 26.4 min, and six no better; one lenet-tta and one
+# lenet-deskew averaged 99.682% too, two of each 99.682%, and adding cnn or strided
+# members made it worse. A pseudo-labelled round 2 (threshold 0.9) scored lower
+# (99.629%), so top has none; --pseudo-label P adds it.
 ENSEMBLES = {
     "top": dict(member=("lenet-deskew", "lenet-tta"), models=6, pseudo_label=None),
 }

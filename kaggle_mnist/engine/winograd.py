@@ -18,8 +18,8 @@ of the transformed tile, one matrix product over the channels:
 
 where V is every tile's transformed input and U the transformed filters. Per 4x4 output
 block and filter, the patch matrix's product takes 16 rows of 9C values (144C
-multiply-adds), these 36 products one row of C each (36C): a quarter. The transforms themselves are products with the
-small matrices BT, G and AT along each axis of the tiles.
+multiply-adds), these 36 products one row of C each (36C): a quarter. The transforms
+themselves are products with the small matrices BT, G and AT along each axis of the tiles.
 
 The backward pass is the same computation run backwards (each step is linear):
 

@@ -31,13 +31,15 @@ def run_unordered(tasks, n_jobs=1, backend="loky", scheduler=None):
     """Run the no-argument callables ``tasks``; yield their results as they finish."""
     from joblib import Parallel, delayed, parallel_config
 
-    if QUIET_TRACKER not in sys.warnoptions:
-        sys.warnoptions.append(QUIET_TRACKER)
     if backend == "dask":
         client = dask_client(scheduler)
         context = parallel_config(backend="dask", n_jobs=n_jobs)
+    elif n_jobs > 1:
+        if QUIET_TRACKER not in sys.warnoptions:  # loky starts its tracker with these options
+            sys.warnoptions.append(QUIET_TRACKER)
+        client, context = None, parallel_config(backend="loky", n_jobs=n_jobs)
     else:
-        client, context = None, parallel_config(backend="loky" if n_jobs > 1 else "sequential", n_jobs=n_jobs)
+        client, context = None, parallel_config(backend="sequential")
     try:
         with context:
             yield from Parallel(return_as="generator_unordered")(delayed(task)() for task in tasks)

@@ -49,33 +49,47 @@ class FastBatchNorm(Twin, BatchNorm):
     """:class:`~kaggle_mnist.nn.layers.BatchNorm` over the last axis, in fewer passes.
 
     Same parameters, gradients, running statistics and numbers as the textbook layer
-    (the tests hold it to them); only for ``channel_axis`` the last axis.
+    (the tests hold it to them); only for ``channel_axis`` the last axis. The batch's
+    sums are taken by :meth:`moments` and :meth:`gradient_totals`, which
+    :class:`SyncBatchNorm` replaces by sums over every part of a split batch.
     """
 
     def forward(self, x, training=False):
         x2 = x.reshape(-1, x.shape[-1])  # (M, C): every position of every image a row
         gamma, beta = self.params["gamma"], self.params["beta"]
         self.batch_statistics = training
-        if training:
-            m = len(x2)
-            mean = channel_sum(x2) / m
-            self.centred = x2 - mean  # (M, C)
-            var = channel_dot(self.centred, self.centred) / m
-            for name, value in (("running_mean", mean), ("running_var", var)):
-                self.buffers[name] *= self.momentum
-                self.buffers[name] += (1 - self.momentum) * value
-        else:  # the running statistics: an affine map per channel
+        if not training:  # the running statistics: an affine map per channel
             mean, var = self.buffers["running_mean"], self.buffers["running_var"]
             self.x2 = x2  # centred only if a backward pass asks
-        self.inv_std = (1 / np.sqrt(var + self.eps)).astype(x.dtype)
-        scale = gamma * self.inv_std
-        if training:
-            out = self.centred * scale
-            out += beta
-        else:
+            self.inv_std = (1 / np.sqrt(var + self.eps)).astype(x.dtype)
+            scale = gamma * self.inv_std
             out = x2 * scale
             out += beta - mean * scale
+            return out.reshape(x.shape)
+        mean, var = self.moments(x2)
+        self.keep_running(mean, var)
+        self.inv_std = (1 / np.sqrt(var + self.eps)).astype(x.dtype)
+        out = self.centred * (gamma * self.inv_std)
+        out += beta
         return out.reshape(x.shape)
+
+    def moments(self, x2):
+        """The batch's mean and variance per channel, (C,) each, of x2 (M, C); keeps
+        x2 minus the mean (``centred``) and the row count ``m`` for backward."""
+        self.m = len(x2)
+        mean = channel_sum(x2) / self.m
+        self.centred = x2 - mean  # (M, C)
+        return mean, channel_dot(self.centred, self.centred) / self.m
+
+    def keep_running(self, mean, var):
+        """Move the running statistics towards this batch's."""
+        for name, value in (("running_mean", mean), ("running_var", var)):
+            self.buffers[name] *= self.momentum
+            self.buffers[name] += (1 - self.momentum) * value
+
+    def gradient_totals(self, beta_grad, gamma_grad):
+        """The batch's sums of dout and of dout * x_hat per channel (those gradients)."""
+        return beta_grad, gamma_grad
 
     def backward(self, dout):
         d2 = dout.reshape(-1, dout.shape[-1])  # (M, C)
@@ -87,7 +101,8 @@ class FastBatchNorm(Twin, BatchNorm):
         scale = self.params["gamma"] * self.inv_std
         if not self.batch_statistics:  # fixed mean and std: an affine map of x
             return (d2 * scale).reshape(dout.shape)
-        dx = input_gradient(d2, centred, scale, self.inv_std, self.grads["beta"], self.grads["gamma"], len(d2))
+        beta_total, gamma_total = self.gradient_totals(self.grads["beta"], self.grads["gamma"])
+        dx = input_gradient(d2, centred, scale, self.inv_std, beta_total, gamma_total, self.m)
         return dx.reshape(dout.shape)
 
 
@@ -142,35 +157,18 @@ class SyncBatchNorm(FastBatchNorm):
         fast.part, fast.meeting = part, meeting
         return fast
 
-    def forward(self, x, training=False):
-        if not training:
-            return super().forward(x, training)
-        x2 = x.reshape(-1, x.shape[-1])  # (M, C)
+    def moments(self, x2):
         counted = self.meeting.total(self.part, np.concatenate([[len(x2)], channel_sum(x2)]))
         self.m = int(counted[0])  # a Python int: a NumPy float64 would make float32 maps float64
-        mean = (counted[1:] / self.m).astype(x.dtype)
+        mean = (counted[1:] / self.m).astype(x2.dtype)
         self.centred = x2 - mean
-        var = (self.meeting.total(self.part, channel_dot(self.centred, self.centred)) / self.m).astype(x.dtype)
-        if self.part == 0:
-            for name, value in (("running_mean", mean), ("running_var", var)):
-                self.buffers[name] *= self.momentum
-                self.buffers[name] += (1 - self.momentum) * value
-        self.batch_statistics = True
-        self.inv_std = (1 / np.sqrt(var + self.eps)).astype(x.dtype)
-        out = self.centred * (self.params["gamma"] * self.inv_std)
-        out += self.params["beta"]
-        return out.reshape(x.shape)
+        return mean, (self.meeting.total(self.part, channel_dot(self.centred, self.centred)) / self.m).astype(x2.dtype)
 
-    def backward(self, dout):
-        if not self.batch_statistics:
-            return super().backward(dout)
-        d2 = dout.reshape(-1, dout.shape[-1])  # (M, C)
-        self.grads["beta"][...] = channel_sum(d2)
-        self.grads["gamma"][...] = channel_dot(d2, self.centred) * self.inv_std
-        if not self.need_dx:
-            return None
-        c = d2.shape[1]
-        totals = self.meeting.total(self.part, np.concatenate([self.grads["beta"], self.grads["gamma"]]))
-        scale = self.params["gamma"] * self.inv_std
-        dx = input_gradient(d2, self.centred, scale, self.inv_std, totals[:c], totals[c:], self.m)
-        return dx.reshape(dout.shape)
+    def keep_running(self, mean, var):
+        if self.part == 0:
+            super().keep_running(mean, var)
+
+    def gradient_totals(self, beta_grad, gamma_grad):
+        c = len(beta_grad)
+        totals = self.meeting.total(self.part, np.concatenate([beta_grad, gamma_grad]))
+        return totals[:c], totals[c:]

@@ -25,7 +25,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
 from kaggle_mnist import architectures, seeds
-from kaggle_mnist.augment import AUGMENTERS, TTA_TRANSFORMS, deskew, make_augmenter, tta_views
+from kaggle_mnist.augment import AUGMENTERS, SIDE, TTA_TRANSFORMS, deskew, make_augmenter, normalize_width, tta_views
 from kaggle_mnist.nn import ACTIVATIONS, Dense, SoftmaxCrossEntropy, make_optimizer, make_schedule, softmax
 from kaggle_mnist.nn.init import INITIALIZERS
 from kaggle_mnist.nn.optimizers import OPTIMIZERS
@@ -73,6 +73,9 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
             :mod:`kaggle_mnist.augment`), applied to each training batch.
         deskew: straighten and centre every 28x28 image by its second moments
             (:func:`~kaggle_mnist.augment.deskew`) before training and predicting.
+        digit_width: None, or stretch or squeeze every 28x28 digit sideways to this
+            many columns (:func:`~kaggle_mnist.augment.normalize_width`, after deskew)
+            before training and predicting.
         tta: number of extra augmented views averaged at prediction (0: none).
         dtype: "float32" (fast) or "float64".
         engine: run training and prediction with the engine where it has a faster way
@@ -97,7 +100,7 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
                  random_state=None, tol=0.0, verbose=0, warm_start=False, momentum=0.9, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, weight_decay=0.0, dropout=0.0, architecture="mlp",
                  batchnorm=False, init="auto", warmup_epochs=0, label_smoothing=0.0, augment=None, deskew=False,
-                 tta=0, dtype="float32", engine=True):
+                 digit_width=None, tta=0, dtype="float32", engine=True):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -124,6 +127,7 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
         self.label_smoothing = label_smoothing
         self.augment = augment
         self.deskew = deskew
+        self.digit_width = digit_width
         self.tta = tta
         self.dtype = dtype
         self.engine = engine
@@ -142,13 +146,20 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("classes must be passed on the first call to partial_fit")
         return self._fit(X, y, epochs=1, reset=first, classes=classes)
 
+    def _normalize(self, X):
+        """X (n_samples, 784) as the network sees it, in training and prediction alike:
+        deskewed and normalized to ``digit_width`` columns, as the parameters ask."""
+        if self.deskew:
+            X = deskew(X)
+        if self.digit_width is not None:
+            X = normalize_width(X, self.digit_width)
+        return X
+
     def _fit(self, X, y, epochs, reset, classes=None):
         check_params(self)
         dtype = np.dtype(self.dtype)
         X, y = validate_data(self, X, y, reset=reset, dtype=(np.float32, np.float64))
-        X = X.astype(dtype, copy=False)
-        if self.deskew:
-            X = deskew(X)
+        X = self._normalize(X.astype(dtype, copy=False))
         check_classification_targets(y)
         if reset:
             self.classes_ = unique_labels(y) if classes is None else unique_labels(np.asarray(classes))
@@ -249,9 +260,7 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
         not depend on which rows it is predicted with.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        if self.deskew:
-            X = deskew(X)
+        X = self._normalize(validate_data(self, X, reset=False, dtype=np.float64))
         proba = softmax(self._logits(X).astype(np.float64))
         if self.tta:
             for view in tta_views(X, self.tta):
@@ -325,6 +334,8 @@ def check_params(est):
     number("momentum", 0, 1)
     number("label_smoothing", 0, 1)
     number("tta", 0, len(TTA_TRANSFORMS), integer=True, high_open=False)
+    if est.digit_width is not None:
+        number("digit_width", 1, SIDE, integer=True, high_open=False)
     number("verbose", 0, integer=True)
     if isinstance(est.random_state, numbers.Integral) and not isinstance(est.random_state, bool):
         number("random_state", 0, seeds.MAX_SEED, integer=True, high_open=False)

@@ -71,6 +71,7 @@ PRESETS = {
 }
 PRESETS["lenet-tta"] = {**PRESETS["lenet"], "tta": 4}
 PRESETS["lenet-deskew"] = {**PRESETS["lenet-tta"], "deskew": True}
+PRESETS["lenet-width"] = {**PRESETS["lenet-tta"], "digit_width": 14}
 DEFAULT = "mlp"
 
 # Ensembles (kaggle-mnist ensemble --preset NAME): ``models`` networks of the ``member``
@@ -90,7 +91,7 @@ DEFAULT = "mlp"
 # members made it worse. A pseudo-labelled round 2 (threshold 0.9) scored lower
 # (99.629%), so top has none; --pseudo-label P adds it.
 ENSEMBLES = {
-    "top": dict(member=("lenet-deskew", "lenet-tta"), models=6, pseudo_label=None),
+    "top": dict(member=("lenet-deskew", "lenet-tta", "lenet-width"), models=6, pseudo_label=None),
 }
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from kaggle_mnist.augment import (RandomAffine, affine_matrices, deskew, deskew_matrices, elastic_fields,
-                                  make_augmenter, tta_views, warp, warp_naive)
+                                  make_augmenter, normalize_width, tta_views, warp, warp_naive, width_matrices)
 
 
 def digit_blob(n=4):
@@ -130,3 +130,31 @@ def test_deskew_in_chunks_of_rows_is_deskew_at_once_and_keeps_pixels_and_empty_i
     np.testing.assert_allclose(from_ints, deskew(np.rint(x)), atol=1e-3)
     assert not np.array_equal(from_ints, np.floor(from_ints))
     assert np.all(np.isfinite(whole)) and not whole[-1].any()
+
+
+def ink_columns(images, level=0.25):
+    """(first, last) column of each image's ink at ``level`` of its brightest pixel."""
+    columns = (images.reshape(-1, 28, 28) >= level * images.reshape(-1, 28, 28).max(axis=(1, 2), keepdims=True))
+    columns = columns.any(axis=1)
+    return columns.argmax(axis=1), 27 - columns[:, ::-1].argmax(axis=1)
+
+
+def test_normalize_width_stretches_a_narrow_digit_and_squeezes_a_wide_one_keeping_rows():
+    """A 4-column bar left of centre and a 20-column one both come out about 12 columns
+    wide (stretched three times, the bar's interpolated rim adds a column each side),
+    centred; rows with ink and without stay so; an empty image stays empty."""
+    images = np.zeros((3, 28, 28), np.float32)
+    images[0, 6:22, 5:9] = 1  # narrow, left of centre
+    images[1, 10:16, 4:24] = 1  # wide
+    x = images.reshape(3, -1)
+    out = normalize_width(x, 12)
+    first, last = ink_columns(out[:2])
+    np.testing.assert_array_equal(last - first + 1, [14, 12])
+    np.testing.assert_allclose((first + last) / 2, 13.5, atol=1)
+    rows_with_ink = out.reshape(3, 28, 28).max(axis=2) > 0.5
+    np.testing.assert_array_equal(rows_with_ink, images.max(axis=2) > 0.5)
+    np.testing.assert_allclose(width_matrices(x[:2], 12)[:, 0, 0], [4 / 12, 20 / 12])  # 1 / scale
+    assert not out[2].any()
+    np.testing.assert_array_equal(normalize_width(x, 12, rows=1), out)
+    with pytest.raises(ValueError, match="digit_width takes 28x28 images"):
+        normalize_width(x[:, :100], 12)

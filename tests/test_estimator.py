@@ -117,6 +117,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_model(monkeypatch):
     ("batch_size", 0, "batch_size must be"), ("dropout", 1.0, "dropout must be"),
     ("architecture", "resnet", "architecture must be"), ("augment", "flip", "augment must be"),
     ("alpha", 0.1, "does not go with the adamw solver"), ("deskew", "yes", "deskew must be True or False"),
+    ("digit_width", 0, "digit_width must be an integer in"), ("digit_width", 14.5, "digit_width must be an integer"),
 ])
 def test_bad_parameters_raise_naming_the_parameter(name, value, message):
     X, y = blob_digits(50)
@@ -211,3 +212,21 @@ def test_deskew_straightens_the_images_of_fit_and_of_predict():
     assert not np.allclose(straight.predict_proba(X[:7]), make().fit(X, y).predict_proba(X[:7]))
     with pytest.raises(ValueError, match="deskew takes 28x28 images"):
         make(deskew=True).fit(X[:, :100], y)
+
+
+def test_digit_width_normalizes_the_images_of_fit_and_of_predict_after_deskew():
+    """digit_width=w is the same model as one trained and asked on width-normalized
+    pixels, and with deskew it normalizes the deskewed images."""
+    from kaggle_mnist.augment import deskew, normalize_width
+
+    X, y = blob_digits(60)
+    X = (X / 255).astype(np.float32)
+    make = lambda **kw: NumpyNetClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0, **kw)  # noqa
+    wide = make(digit_width=14).fit(X, y)
+    by_hand = make().fit(normalize_width(X, 14), y)
+    np.testing.assert_allclose(wide.predict_proba(X[:7]), by_hand.predict_proba(normalize_width(X[:7], 14)), rtol=1e-6)
+    assert not np.allclose(wide.predict_proba(X[:7]), make().fit(X, y).predict_proba(X[:7]))
+    both = make(deskew=True, digit_width=14).fit(X, y)
+    by_hand = make().fit(normalize_width(deskew(X), 14), y)
+    np.testing.assert_allclose(both.predict_proba(X[:7]), by_hand.predict_proba(normalize_width(deskew(X[:7]), 14)),
+                               rtol=1e-6)

@@ -138,7 +138,9 @@ def width_matrices(images, width):
     classification", 2012) trained networks on digits of several such widths: each
     sees the digits differently, so their mistakes differ and a committee of them
     makes fewer. Output column x reads input column ``b + (x - c) / s``, where b is
-    the box's centre, c the image's and s = width / box width; an empty image keeps s = 1.
+    the box's centre and c the image's; an empty image keeps s = 1. The factor is
+    s = width / (w + 1/2) for a box of w columns: stretched s times, the box's
+    interpolated rim grows too, by about s / 4 columns on each side.
     """
     x = images.reshape(len(images), SIDE, SIDE)
     ink = x >= 0.25 * x.max(axis=(1, 2), keepdims=True)
@@ -147,7 +149,7 @@ def width_matrices(images, width):
     first = columns.argmax(axis=1)
     last = SIDE - 1 - columns[:, ::-1].argmax(axis=1)
     empty = ~columns.any(axis=1)
-    scale = np.where(empty, 1.0, width / np.maximum(last - first + 1, 1))  # (N,)
+    scale = np.where(empty, 1.0, width / (last - first + 1.5))  # (N,)
     c = (SIDE - 1) / 2
     centre = np.where(empty, c, (first + last) / 2)
     ones, zeros = np.ones_like(scale), np.zeros_like(scale)

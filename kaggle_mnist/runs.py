@@ -52,25 +52,32 @@ def outputs(name, out=None, submission=None, resume=False, force=False):
     return run_dir, sub_path
 
 
+def same_settings(config_path, config):
+    """Whether the run whose config.json is ``config_path`` was made with ``config``'s
+    SETTINGS (how it is run, such as ``n_jobs``, may differ)."""
+    try:
+        old = json.loads(config_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise KaggleMnistError(f"{config_path}: unreadable ({e}); delete the run folder to start afresh") from None
+    as_json = json.loads(json.dumps(config))  # tuples become lists, as in the file
+    return isinstance(old, dict) and all(as_json[k] == old.get(k) for k in SETTINGS)
+
+
 def start(run_dir, config, resume=False, force=False):
     """Make ``run_dir`` ready for a run with ``config`` and write its config.json.
 
     ``resume``: keep the folds (or members) already there, if the run's settings match;
-    ``force`` (without ``resume``): empty the folder first, so nothing of an older run
-    survives beside the new one.
+    ``force``: empty the folder first, so nothing of an older run survives beside the
+    new one; with ``resume`` too, only if the older run was made with other settings.
     """
     run_dir = Path(run_dir)
     check_can_start(run_dir, resume, force)
     config_path = run_dir / CONFIG_JSON
-    if resume and config_path.exists():
-        try:
-            old = json.loads(config_path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise KaggleMnistError(f"{config_path}: unreadable ({e}); delete the run folder to start afresh") from None
-        as_json = json.loads(json.dumps(config))  # tuples become lists, as in the file
-        if not isinstance(old, dict) or any(as_json[k] != old.get(k) for k in SETTINGS):
+    if resume and config_path.exists() and not same_settings(config_path, config):
+        if not force:
             raise KaggleMnistError(f"{run_dir} was made with other settings; --resume needs the same preset, "
-                                   "parameters, seed and folds")
+                                   "parameters, seed and folds (--force as well: start afresh)")
+        resume = False  # the older run's folds were trained for other settings
     if force and not resume and run_dir.is_dir():
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, on a fresh machine: install, get the data, 5-fold cross-validation of the
 # default preset, the fold-ensemble submission, validated and scored. Safe to run again:
-# finished folds (or ensemble members) are reused (--resume) and the submission rewritten.
+# finished folds (or ensemble members) are reused (--resume) and the submission rewritten;
+# a run folder of other settings (an older version of the preset) is started afresh (--force).
 #   PRESET=fast bash scripts/main.sh    # a quick run of another preset
 #   PRESET=top bash scripts/main.sh     # an ensemble preset: the best submission (six networks:
 #                                       # 103 minutes on a 2-core AMD EPYC, about half on a Xeon)

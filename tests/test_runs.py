@@ -37,6 +37,19 @@ def test_force_drops_the_old_folds_and_resume_keeps_them(tmp_path):
     assert sorted(p.name for p in run.iterdir()) == [runs.CONFIG_JSON]
 
 
+def test_resume_with_force_starts_afresh_only_a_run_of_other_settings(tmp_path):
+    """As scripts/main.sh runs it: the same settings keep the folds, others empty the
+    folder and write the new settings."""
+    run = tmp_path / "run"
+    runs.start(run, CONFIG)
+    (run / runs.FOLDS_DIR / "fold-1").mkdir(parents=True)
+    runs.start(run, CONFIG, resume=True, force=True)
+    assert (run / runs.FOLDS_DIR / "fold-1").exists()
+    runs.start(run, {**CONFIG, "seed": 1}, resume=True, force=True)
+    assert sorted(p.name for p in run.iterdir()) == [runs.CONFIG_JSON]
+    assert json.loads((run / runs.CONFIG_JSON).read_text())["seed"] == 1
+
+
 def test_a_file_where_the_run_folder_should_be(tmp_path):
     (tmp_path / "run").write_text("x")
     with pytest.raises(KaggleMnistError, match="not a folder"):

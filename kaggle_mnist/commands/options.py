@@ -66,9 +66,11 @@ def add_run_options(parser, parts, default_out):
     parser.add_argument("--out", help=f"run folder (default: {default_out})")
     parser.add_argument("--submission", help="submission file (default: submissions/ + the default run folder's "
                                                   "name + .csv)")
-    parser.add_argument("--resume", action="store_true", help=f"keep the {parts} already in the run folder")
+    parser.add_argument("--resume", action="store_true", help=f"keep the {parts} already in the run folder "
+                                                              "(if it was made with the same settings)")
     parser.add_argument("--force", action="store_true", help="start afresh: empty an existing run folder, "
-                                                             "overwrite the submission")
+                                                             "overwrite the submission (with --resume: only "
+                                                             "a run folder made with other settings)")
     parser.add_argument("--set", action="append", metavar="NAME=VALUE",
                         help="override a preset parameter (JSON value), e.g. --set max_iter=5")
     parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")

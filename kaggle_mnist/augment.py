@@ -144,7 +144,7 @@ def width_matrices(images, width):
     """
     x = images.reshape(len(images), SIDE, SIDE)
     ink = x >= 0.25 * x.max(axis=(1, 2), keepdims=True)
-    ink &= x > 0
+    ink &= x > 0  # an empty image (brightest 0) has no ink
     columns = ink.any(axis=1)  # (N, 28) columns with ink
     first = columns.argmax(axis=1)
     last = SIDE - 1 - columns[:, ::-1].argmax(axis=1)

@@ -162,7 +162,8 @@ class SyncBatchNorm(FastBatchNorm):
         self.m = int(counted[0])  # a Python int: a NumPy float64 would make float32 maps float64
         mean = (counted[1:] / self.m).astype(x2.dtype)
         self.centred = x2 - mean
-        return mean, (self.meeting.total(self.part, channel_dot(self.centred, self.centred)) / self.m).astype(x2.dtype)
+        var = self.meeting.total(self.part, channel_dot(self.centred, self.centred)) / self.m
+        return mean, var.astype(x2.dtype)
 
     def keep_running(self, mean, var):
         if self.part == 0:

@@ -82,20 +82,12 @@ DEFAULT = "mlp"
 # three lenet-tta, seed 0: the averaged probability reached 0.9 on 21,955 of the 28,000
 # test rows, 0.995 on none).
 #
-# top: six lenet networks, deskewed and not in turn: 99.696% in 103 min on a 2-core AMD
-# EPYC (30 s an epoch there; a run of ten estimated its own end at 2h20m); its first
-# 2-5 members averaged 99.69-99.71%. Measured before (seed 0, 28,000 held-out rows):
-# 3 lenet-tta averaged 99.682% in 26.4 min, and six no better; one lenet-tta and one
-# lenet-deskew averaged 99.682% too, two of each 99.682%, and adding cnn or strided
-# members made it worse. A pseudo-labelled round 2 (threshold 0.9) scored lower
-# (99.629%), so top has none; --pseudo-label P adds it. A third view, digits 14 columns
-# wide (``lenet-tta`` with digit_width=14, in turn with the two, six networks in 65.6 min
-# on a quieter AMD EPYC) made 86 mistakes, top 85: those members alone made 125 and 120
-# (99.554%, 99.571%), against 100-107 for the four others. Nor do longer schedules: top's
-# first two members at 60 epochs made 101 and 98 mistakes (100 and 107 at 30), 92 averaged
-# (86 at 30). Nor milder elastic distortions (alpha 16, sigma 4, after the affine map) for
-# the second member: 119 mistakes alone, 94 averaged with the first. Nor, for it, no label
-# smoothing (111 alone, 97 averaged) or "mild" augmentation (105 alone, 85 averaged).
+# top: six lenet networks, deskewed and not in turn: 99.696% (85 mistakes) in 103 min on
+# a 2-core AMD EPYC; its first 2-5 members averaged 99.69-99.71%. What else was measured
+# against it and did worse or no better (more members, a pseudo-labelled round, cnn and
+# strided members, a width-normalized view, longer schedules, elastic distortions, other
+# augmentation or no label smoothing for a member) is in README's footnotes to the
+# preset table, with the figures.
 ENSEMBLES = {
     "top": dict(member=("lenet-deskew", "lenet-tta"), models=6, pseudo_label=None),
 }

@@ -63,17 +63,20 @@ def test_test_time_augmentation_averages_views():
     assert not np.allclose(plain, averaged)
 
 
-@pytest.mark.parametrize("network", ["mlp", "lenet", "cnn"])
-def test_benchmark_script_runs_and_writes_json(tmp_path, kaggle_dir, network):
+# Epochs enough for each network to learn the blob digits: the BatchNorm CNN is still on
+# the steep part of its curve after 3 epochs (0.315 after 1, 0.56-0.59 after 3, 1.0 from 5),
+# where float rounding alone moves the accuracy by several rows of the 200.
+@pytest.mark.parametrize("network, epochs", [("mlp", 3), ("lenet", 3), ("cnn", 6)])
+def test_benchmark_script_runs_and_writes_json(tmp_path, kaggle_dir, network, epochs):
     out = tmp_path / "bench.json"
     res = subprocess.run([sys.executable, str(ROOT / "scripts/benchmark.py"), "--data-dir", str(kaggle_dir),
-                          "--network", network, "--epochs", "3", "--peers", "numpynet,plain", "--out", str(out)],
-                         capture_output=True, text=True)
+                          "--network", network, "--epochs", str(epochs), "--peers", "numpynet,plain",
+                          "--out", str(out)], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     report = json.loads(out.read_text())
     results = report["results"]
     assert report["network"] == network and set(results) == {"numpynet", "plain"}
-    assert results["numpynet"]["accuracy"] > 0.5  # chance is 0.1: a run that trained at all gets well above it
+    assert results["numpynet"]["accuracy"] > 0.9  # chance is 0.1; these blobs are easy once learnt
     # the engine takes the plain step's numbers: the same predictions, up to float rounding
     assert abs(results["numpynet"]["accuracy"] - results["plain"]["accuracy"]) <= 0.01
     assert report["ratios"]["numpynet/plain"] > 0

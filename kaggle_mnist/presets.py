@@ -86,8 +86,8 @@ DEFAULT = "mlp"
 # a 2-core AMD EPYC; its first 2-5 members averaged 99.69-99.71%. What else was measured
 # against it and did worse or no better (more members, a pseudo-labelled round, cnn and
 # strided members, a width-normalized view, longer schedules, elastic distortions, other
-# augmentation or no label smoothing for a member) is in README's footnotes to the
-# preset table, with the figures.
+# augmentation or no label smoothing for a member, twice the filters) is in README's
+# footnotes to the preset table, with the figures.
 ENSEMBLES = {
     "top": dict(member=("lenet-deskew", "lenet-tta"), models=6, pseudo_label=None),
 }

@@ -13,11 +13,13 @@
   after each block, a 4x4 convolution to 128 features, dropout and the output layer
   (``hidden_layer_sizes`` is not used).
 
-Input rows of 784 pixels are reshaped to (28, 28, 1) images for the convolutional
-networks (channels last). Every builder takes the estimator's parameters and the run's
-random streams (:mod:`kaggle_mnist.seeds`): weights are drawn from ``streams.init``
-and each Dropout layer is given ``streams.dropout``. It returns a
-:class:`~kaggle_mnist.nn.Sequential` whose input is (N, n_features).
+The convolutional networks' two blocks take the estimator's ``filters`` (32 and 64 above,
+the default; (64, 128) doubles them; ``strided``'s last convolution keeps its 128).
+Input rows of 784 pixels are reshaped to (28, 28, 1) images for them (channels last).
+Every builder takes the estimator's parameters and the run's random streams
+(:mod:`kaggle_mnist.seeds`): weights are drawn from ``streams.init`` and each Dropout
+layer is given ``streams.dropout``. It returns a :class:`~kaggle_mnist.nn.Sequential`
+whose input is (N, n_features).
 """
 
 import math
@@ -65,18 +67,19 @@ def build_lenet(n_features, n_classes, p, streams, dtype):
     act = ACTIVATIONS[p["activation"]]
     # Pooling before the activation: max commutes with any increasing activation, so
     # the outputs are the same, and the activation runs on a quarter of the values.
+    f1, f2 = p["filters"]  # 32, 64 by default
     layers = [Reshape((side, side, 1)),  # (N, 28, 28, 1)
-              Conv2D(1, 32, 5, streams.init, padding=2, dtype=dtype), MaxPool2D(2), act(),  # (N, 14, 14, 32)
-              Conv2D(32, 64, 5, streams.init, padding=2, dtype=dtype), MaxPool2D(2), act(),  # (N, 7, 7, 64)
-              Flatten()]  # (N, 3136)
-    return Sequential(_dense_head(layers, (side // 4) ** 2 * 64, n_classes, p, streams, dtype))
+              Conv2D(1, f1, 5, streams.init, padding=2, dtype=dtype), MaxPool2D(2), act(),  # (N, 14, 14, f1)
+              Conv2D(f1, f2, 5, streams.init, padding=2, dtype=dtype), MaxPool2D(2), act(),  # (N, 7, 7, f2)
+              Flatten()]  # (N, 49 * f2)
+    return Sequential(_dense_head(layers, (side // 4) ** 2 * f2, n_classes, p, streams, dtype))
 
 
 def build_cnn(n_features, n_classes, p, streams, dtype):
     side = _image_side(n_features)
     act = ACTIVATIONS[p["activation"]]
     layers, c_in = [Reshape((side, side, 1))], 1
-    for width in (32, 64):  # (N, 28, 28, 32) -> (N, 14, 14, 32) -> (N, 14, 14, 64) -> (N, 7, 7, 64)
+    for width in p["filters"]:  # (N, 28, 28, f1) -> (N, 14, 14, f1) -> (N, 14, 14, f2) -> (N, 7, 7, f2)
         for i in range(2):
             layers += [Conv2D(c_in, width, 3, streams.init, padding=1, dtype=dtype),
                        BatchNorm(width, dtype=dtype, channel_axis=-1)]
@@ -87,7 +90,7 @@ def build_cnn(n_features, n_classes, p, streams, dtype):
         if p["dropout"]:
             layers.append(Dropout(p["dropout"] / 2, streams.dropout))
     layers.append(Flatten())
-    return Sequential(_dense_head(layers, (side // 4) ** 2 * 64, n_classes, p, streams, dtype))
+    return Sequential(_dense_head(layers, (side // 4) ** 2 * c_in, n_classes, p, streams, dtype))
 
 
 def build_strided(n_features, n_classes, p, streams, dtype):
@@ -97,7 +100,7 @@ def build_strided(n_features, n_classes, p, streams, dtype):
     side = _image_side(n_features)
     act = ACTIVATIONS[p["activation"]]
     layers, c_in, size = [Reshape((side, side, 1))], 1, side
-    for width in (32, 64):  # (N, 28, 28, 1) -> (N, 12, 12, 32) -> (N, 4, 4, 64)
+    for width in p["filters"]:  # (N, 28, 28, 1) -> (N, 12, 12, f1) -> (N, 4, 4, f2)
         for kernel, stride, padding in ((3, 1, 0), (3, 1, 0), (5, 2, 2)):
             layers += [Conv2D(c_in, width, kernel, streams.init, stride=stride, padding=padding, dtype=dtype),
                        act(), BatchNorm(width, dtype=dtype, channel_axis=-1)]

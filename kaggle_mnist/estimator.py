@@ -65,6 +65,8 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
         weight_decay: AdamW's decoupled weight decay (the "adamw" solver only).
         dropout: probability of dropping a hidden unit in training.
         architecture: the network (see :mod:`kaggle_mnist.architectures`).
+        filters: the filters of the convolutional networks' two blocks of
+            convolutions, (first, second); the "mlp" architecture has none.
         batchnorm: BatchNorm after each hidden Dense layer.
         init: "auto" (He for ReLU, Glorot otherwise), "he", "glorot" or "uniform".
         warmup_epochs: epochs of linear learning-rate warm-up.
@@ -99,8 +101,8 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
                  batch_size=128, learning_rate="constant", learning_rate_init=1e-3, power_t=0.5, max_iter=20,
                  random_state=None, tol=0.0, verbose=0, warm_start=False, momentum=0.9, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, weight_decay=0.0, dropout=0.0, architecture="mlp",
-                 batchnorm=False, init="auto", warmup_epochs=0, label_smoothing=0.0, augment=None, deskew=False,
-                 digit_width=None, tta=0, dtype="float32", engine=True):
+                 filters=(32, 64), batchnorm=False, init="auto", warmup_epochs=0, label_smoothing=0.0, augment=None,
+                 deskew=False, digit_width=None, tta=0, dtype="float32", engine=True):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -121,6 +123,7 @@ class NumpyNetClassifier(ClassifierMixin, BaseEstimator):
         self.weight_decay = weight_decay
         self.dropout = dropout
         self.architecture = architecture
+        self.filters = filters
         self.batchnorm = batchnorm
         self.init = init
         self.warmup_epochs = warmup_epochs
@@ -303,6 +306,9 @@ def check_params(est):
     if not isinstance(sizes, (tuple, list)) or not all(
             isinstance(h, numbers.Integral) and not isinstance(h, bool) and h > 0 for h in sizes):
         raise bad("hidden_layer_sizes", "a tuple of positive integers")
+    if not (isinstance(est.filters, (tuple, list)) and len(est.filters) == 2 and all(
+            isinstance(f, numbers.Integral) and not isinstance(f, bool) and f > 0 for f in est.filters)):
+        raise bad("filters", "a pair of positive integers")
     choices = {"activation": ACTIVATIONS, "solver": OPTIMIZERS, "learning_rate": SCHEDULES,
                "init": [*INITIALIZERS, "auto"], "architecture": architectures.ARCHITECTURES,
                "dtype": ["float32", "float64"]}

@@ -105,8 +105,9 @@ def load_model(path):
     unknown = params.keys() - NumpyNetClassifier().get_params().keys()
     if unknown:
         raise bad(f"params has unknown keys {sorted(unknown)}")
-    if isinstance(params.get("hidden_layer_sizes"), list):
-        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    for name in ("hidden_layer_sizes", "filters"):  # JSON has lists; the estimator, tuples
+        if isinstance(params.get(name), list):
+            params[name] = tuple(params[name])
     try:
         net = NumpyNetClassifier(**params)
         check_params(net)

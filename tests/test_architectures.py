@@ -6,7 +6,8 @@ import pytest
 from kaggle_mnist import architectures, seeds
 from kaggle_mnist.nn import BatchNorm, Conv2D, Dense, Dropout, MaxPool2D, Sigmoid
 
-PARAMS = dict(hidden_layer_sizes=(32, 16), activation="relu", init="auto", batchnorm=False, dropout=0.25)
+PARAMS = dict(hidden_layer_sizes=(32, 16), activation="relu", init="auto", batchnorm=False, dropout=0.25,
+              filters=(32, 64))
 
 
 def build(name, **changes):
@@ -32,6 +33,17 @@ def test_cnn_has_batchnorm_on_channels_and_halves_the_image_twice():
     assert sum(isinstance(layer, MaxPool2D) for layer in net.layers) == 2
     assert [layer.params["W"].shape for layer in net.layers if isinstance(layer, Conv2D)] == [
         (3, 3, 1, 32), (3, 3, 32, 32), (3, 3, 32, 64), (3, 3, 64, 64)]
+
+
+@pytest.mark.parametrize("name", ["lenet", "cnn", "strided"])
+def test_filters_set_the_width_of_each_block(name):
+    """filters=(8, 16): every convolution of the first block has 8 filters, of the second 16."""
+    convs = [layer.params["W"].shape for layer in build(name, filters=(8, 16)).layers if isinstance(layer, Conv2D)]
+    blocks = {"lenet": (1, 1), "cnn": (2, 2), "strided": (3, 3)}[name]
+    assert [shape[3] for shape in convs[:sum(blocks)]] == [8] * blocks[0] + [16] * blocks[1]
+    assert [shape[2] for shape in convs[1:sum(blocks)]] == [8] * blocks[0] + [16] * (blocks[1] - 1)
+    x = np.random.default_rng(0).random((3, 784), dtype=np.float32)
+    assert build(name, filters=(8, 16)).forward(x).shape == (3, 10)
 
 
 def test_strided_learns_its_pooling_and_ends_in_one_pixel_of_128_features():

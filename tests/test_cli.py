@@ -41,8 +41,9 @@ def test_a_bug_keeps_its_traceback():
 
 
 def test_parse_overrides_reads_json_and_names_the_known_parameters():
-    assert options.parse_overrides(["max_iter=3", "hidden_layer_sizes=[64, 32]", "augment=mild", "tta=0"]) == {
-        "max_iter": 3, "hidden_layer_sizes": (64, 32), "augment": "mild", "tta": 0}
+    assert options.parse_overrides(["max_iter=3", "hidden_layer_sizes=[64, 32]", "augment=mild", "tta=0",
+                                    "filters=[64,128]"]) == {
+        "max_iter": 3, "hidden_layer_sizes": (64, 32), "augment": "mild", "tta": 0, "filters": (64, 128)}
     with pytest.raises(KaggleMnistError, match="expected NAME=VALUE with NAME one of .*max_iter"):
         options.parse_overrides(["colour=red"])
     with pytest.raises(KaggleMnistError, match="expected NAME=VALUE"):

@@ -118,6 +118,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_model(monkeypatch):
     ("architecture", "resnet", "architecture must be"), ("augment", "flip", "augment must be"),
     ("alpha", 0.1, "does not go with the adamw solver"), ("deskew", "yes", "deskew must be True or False"),
     ("digit_width", 0, "digit_width must be an integer in"), ("digit_width", 14.5, "digit_width must be an integer"),
+    ("filters", (32,), "filters must be a pair"), ("filters", (32, 0), "filters must be a pair"),
 ])
 def test_bad_parameters_raise_naming_the_parameter(name, value, message):
     X, y = blob_digits(50)

@@ -29,6 +29,25 @@ def test_round_trip_gives_identical_predictions(saved):
         assert "0.W" in archive.files
 
 
+def test_round_trip_keeps_the_filters_of_a_convolutional_network(tmp_path):
+    X, y = blob_digits(100)
+    model = presets.build("lenet", filters=(4, 8), hidden_layer_sizes=(16,), max_iter=1, augment=None,
+                          random_state=0).fit(X, y)
+    loaded, meta = load_model(save_model(model, tmp_path / "model", preset="lenet"))
+    assert meta["params"]["filters"] == [4, 8] and loaded[-1].filters == (4, 8)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_a_model_saved_before_filters_existed_loads_with_32_and_64(tmp_path):
+    X, y = blob_digits(100)
+    model = presets.build("lenet", hidden_layer_sizes=(16,), max_iter=1, augment=None, random_state=0).fit(X, y)
+    path = save_model(model, tmp_path / "model", preset="lenet")
+    edit_json(path, lambda m: m["params"].pop("filters"))
+    loaded, _ = load_model(path)
+    assert loaded[-1].filters == (32, 64)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
 def test_existing_model_is_not_overwritten_without_force(saved):
     model, path, X = saved
     before = (path / "weights.npz").read_bytes()
@@ -57,7 +76,9 @@ def edit_json(path, change):
     (lambda p: edit_json(p, lambda m: m.pop("classes")), "missing classes"),
     (lambda p: edit_json(p, lambda m: m["params"].update(hidden_layer_sizes=[64])), "the declared network has"),
     (lambda p: edit_json(p, lambda m: m["params"].update(activation="gelu")), "bad parameters"),
-], ids=["bad-json", "no-json", "no-weights", "truncated", "version", "missing-key", "shape", "bad-param"])
+    (lambda p: edit_json(p, lambda m: m["params"].update(filters=[64])), "bad parameters"),
+], ids=["bad-json", "no-json", "no-weights", "truncated", "version", "missing-key", "shape", "bad-param",
+        "bad-filters"])
 def test_broken_model_files_raise_one_clear_error(saved, breakage, message):
     _, path, _ = saved
     breakage(path)

@@ -34,6 +34,8 @@ def test_presets_are_named_after_their_architecture():
         architecture = params.get("architecture", "mlp")
         assert name.split("-")[0] in (architecture, "seed", "fast"), name
     assert presets.PRESETS["lenet-tta"] == {**presets.PRESETS["lenet"], "tta": 4}
+    assert presets.PRESETS["lenet-wide"] == {**presets.PRESETS["lenet-deskew"], "filters": (64, 128), "max_iter": 18,
+                                             "n_iter_no_change": 18}
 
 
 @pytest.mark.parametrize("name", list(presets.ENSEMBLES))

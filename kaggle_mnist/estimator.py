@@ -302,12 +302,13 @@ def check_params(est):
             span = f"{lo}{low if low is not None else '-inf'}, {high if high is not None else 'inf'}{hi}"
             raise bad(name, f"{'an integer' if integer else 'a number'} in {span}")
 
-    sizes = architectures.hidden_layer_sizes(est.get_params())
-    if not isinstance(sizes, (tuple, list)) or not all(
-            isinstance(h, numbers.Integral) and not isinstance(h, bool) and h > 0 for h in sizes):
+    def positive_integers(values):
+        return isinstance(values, (tuple, list)) and all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in values)
+
+    if not positive_integers(architectures.hidden_layer_sizes(est.get_params())):
         raise bad("hidden_layer_sizes", "a tuple of positive integers")
-    if not (isinstance(est.filters, (tuple, list)) and len(est.filters) == 2 and all(
-            isinstance(f, numbers.Integral) and not isinstance(f, bool) and f > 0 for f in est.filters)):
+    if not (positive_integers(est.filters) and len(est.filters) == 2):
         raise bad("filters", "a pair of positive integers")
     choices = {"activation": ACTIVATIONS, "solver": OPTIMIZERS, "learning_rate": SCHEDULES,
                "init": [*INITIALIZERS, "auto"], "architecture": architectures.ARCHITECTURES,

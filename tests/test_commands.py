@@ -1,6 +1,7 @@
 """The kaggle-mnist command: subcommands, --help, one-line usage errors, paths from the
 working folder."""
 
+import json
 import subprocess
 import sys
 
@@ -70,7 +71,6 @@ def test_a_kaggle_notebook_reads_the_mounted_competition(tmp_path, monkeypatch, 
 
 
 def test_runs_lists_finished_runs_best_first(tmp_path):
-    import json
 
     for name, oof, held in [("a", 0.97, 0.975), ("b", 0.99, 0.991), ("c", 0.98, None)]:
         run = tmp_path / name
@@ -86,3 +86,21 @@ def test_runs_lists_finished_runs_best_first(tmp_path):
     assert lines[0].split()[:6] == ["#", "run", "preset", "folds", "seed", "out-of-fold"]
     assert [line.split()[1] for line in lines[1:]] == ["b", "a", "c"]
     assert "0.99100" in lines[1] and "1.5 min" in lines[1] and "submissions/b.csv" in lines[1]
+
+
+def test_score_several_submissions_prints_each_and_the_mistakes_they_share(tmp_path, kaggle_dir):
+    labels = [int(line.split(",")[1]) for line in (kaggle_dir / "solution.csv").read_text().splitlines()[1:]]
+    wrong = lambda rows: [(label + 1) % 10 if i in rows else label for i, label in enumerate(labels)]  # noqa: E731
+    for name, rows in (("a.csv", {0, 1, 2}), ("b.csv", {1, 2, 3, 4})):
+        (tmp_path / name).write_text("ImageId,Label\n" + "".join(f"{i},{v}\n" for i, v in enumerate(wrong(rows), 1)))
+    out = kaggle_mnist("score", "a.csv", "b.csv", "--data-dir", kaggle_dir, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "a.csv: accuracy 0.98500 on 200 rows, 3 mistakes (95% interval" in out.stdout
+    assert "b.csv: accuracy 0.98000 on 200 rows, 4 mistakes" in out.stdout
+    assert "   1:      3      2   a.csv" in out.stdout and "   2:      2      4   b.csv" in out.stdout
+    assert "wrong in all 2: 2; in at least one: 5" in out.stdout
+    as_json = kaggle_mnist("score", "a.csv", "b.csv", "--data-dir", kaggle_dir, "--json", cwd=tmp_path)
+    report = json.loads(as_json.stdout)
+    assert [f["mistakes"] for f in report["files"]] == [3, 4] and report["mistakes"]["shared"] == [[3, 2], [2, 4]]
+    bad = kaggle_mnist("score", "a.csv", "missing.csv", "--data-dir", kaggle_dir, cwd=tmp_path)
+    assert bad.returncode == 2 and "missing.csv" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1

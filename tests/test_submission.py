@@ -8,7 +8,8 @@ import pytest
 
 from kaggle_mnist.errors import SubmissionError
 from conftest import ROOT
-from kaggle_mnist.submission import Solution, find_problems, read_submission, score, write_submission
+from kaggle_mnist.submission import (Solution, accuracy_interval, find_problems, read_submission, score,
+                                     shared_mistakes, write_submission)
 
 N = 28000
 
@@ -91,3 +92,28 @@ def test_score_overall_public_private_and_per_class():
     assert result["public_accuracy"] == 1.0 and result["private_accuracy"] == pytest.approx(0.5)
     assert result["per_class_accuracy"]["0"] == 0.5 and result["per_class_accuracy"]["3"] == 0.0
     assert result["confusion_matrix"][3][0] == 1
+    assert result["mistakes"] == 2
+    low, high = result["accuracy_interval"]
+    assert low < 4 / 6 < high
+    assert result["public_interval"][1] == 1.0 and result["private_interval"][0] < 0.5 < result["private_interval"][1]
+
+
+def test_accuracy_interval_is_wilsons_and_narrows_with_more_rows():
+    # Wilson's 95% interval for 0 of 10 is the textbook [0, 0.2775]; it stays inside [0, 1].
+    assert accuracy_interval(0, 10) == pytest.approx([0.0, 0.27754], abs=1e-5)
+    low, high = accuracy_interval(10, 10)
+    assert high == 1.0 and low == pytest.approx(1 - 0.27754, abs=1e-5)
+    # The same accuracy on four times the rows: about half the width.
+    small, large = accuracy_interval(6983, 7000), accuracy_interval(27932, 28000)
+    ratio = (small[1] - small[0]) / (large[1] - large[0])
+    assert 1.9 < ratio < 2.1
+
+
+def test_shared_mistakes_counts_rows_wrong_in_pairs_in_all_and_in_any():
+    truth = np.array([0, 1, 2, 3, 4])
+    preds = np.array([[1, 1, 2, 0, 4],     # wrong at rows 0 and 3
+                      [1, 1, 0, 3, 4],     # wrong at rows 0 and 2
+                      [1, 1, 0, 0, 4]])    # wrong at rows 0, 2 and 3
+    overlap = shared_mistakes(preds, truth)
+    assert overlap["shared"] == [[2, 1, 2], [1, 2, 2], [2, 2, 3]]
+    assert overlap["in_all"] == 1 and overlap["in_any"] == 3

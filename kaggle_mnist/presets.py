@@ -91,10 +91,10 @@ DEFAULT = "mlp"
 #
 # top: six lenet networks, deskewed and not in turn: 99.696% (85 mistakes) in 103 min on
 # a 2-core AMD EPYC; its first 2-5 members averaged 99.69-99.71%. What else was measured
-# against it and did worse or no better (more members, a pseudo-labelled round, cnn and
-# strided members, a width-normalized view, longer schedules, elastic distortions, other
-# augmentation or no label smoothing for a member, twice the filters) is in README's
-# footnotes to the preset table, with the figures.
+# and did no better than the noise of a few rows (a pseudo-labelled round, cnn members, a
+# width-normalized view, longer schedules, elastic distortions, other augmentation or no
+# label smoothing for a member, twice the filters) is in step 6 of docs/walkthrough.md,
+# with the figures.
 ENSEMBLES = {
     "top": dict(member=("lenet-deskew", "lenet-tta"), models=6, pseudo_label=None),
 }

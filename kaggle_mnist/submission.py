@@ -6,6 +6,8 @@ per test image: ImageId 1..N in test.csv order, Label an integer 0-9. A solution
 which splits the rows into a Public and a Private part of the leaderboard.
 """
 
+import itertools
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +125,8 @@ def read_solution(path):
         frame = pd.read_csv(path, dtype={"Usage": str})
     except (ValueError, pd.errors.ParserError) as e:
         raise SubmissionError(f"{path}: not a solution file ({str(e).splitlines()[0]})") from None
+    if frame.empty:
+        raise SubmissionError(f"{path}: no rows")
     if list(frame.columns[:2]) != ["ImageId", "Label"]:
         raise SubmissionError(f"{path}: header must start with ImageId,Label, got {','.join(map(str, frame.columns))}")
     if not frame["ImageId"].equals(pd.Series(range(1, len(frame) + 1))) or not frame["Label"].isin(LABELS).all():
@@ -162,11 +166,14 @@ def accuracy_interval(n_right, n, z=1.96):
     """The 95% interval of an accuracy measured on ``n`` rows (Wilson's score interval).
 
     An accuracy is a count over a sample of rows, so it carries sampling noise: about
-    sqrt(p (1 - p) / n) for an accuracy p. 85 mistakes in 28,000 rows is 99.696%, with
-    the interval 99.625-99.754%; on 7,000 rows, the size of Kaggle's public leaderboard,
-    17 mistakes (99.757%) has the interval 99.611-99.848%. Two scores whose intervals
-    overlap widely are not told apart by these rows. Wilson's interval, unlike
-    p +- z sqrt(p (1 - p) / n), stays inside [0, 1] and is not empty at p = 1.
+    sqrt(p (1 - p) / n) for an accuracy p. 85 mistakes in 28,000 rows is 99.696%, and
+    the accuracy on digits like these, which many more rows would approach, lies with 95%
+    confidence in 99.625-99.754%; 17 mistakes in 7,000 rows, the size of Kaggle's public
+    leaderboard, is 99.757%, in 99.611-99.848%. This is the noise of which rows were
+    scored, not of training (another seed trains another network). Scores of two
+    submissions on the *same* rows are compared more sharply by the rows only one of
+    them gets wrong (:func:`sign_test`). Wilson's interval, unlike the plain
+    p +- z sqrt(p (1 - p) / n), stays inside [0, 1] and is not zero-width at p = 1.
 
     Args:
         n_right: rows predicted right. n: rows scored (> 0). z: the normal quantile
@@ -181,22 +188,52 @@ def accuracy_interval(n_right, n, z=1.96):
     return [float(max(0.0, centre - half)), float(min(1.0, centre + half))]
 
 
+def sign_test(only_a, only_b):
+    """Could two submissions scored on the same rows differ by chance? (McNemar's exact test)
+
+    Only the rows exactly one of them gets wrong tell them apart. If both were equally
+    good, each such row would be A's mistake or B's with probability 1/2, like a coin.
+    The p-value is the chance of a split at least this uneven, either way: 22 rows
+    against 10 gives 0.05, 21 against 17 gives 0.63.
+
+    Args:
+        only_a, only_b: rows only A gets wrong, rows only B gets wrong.
+    Returns:
+        The two-sided p-value, in (0, 1].
+    """
+    n = only_a + only_b
+    tail = sum(math.comb(n, k) for k in range(min(only_a, only_b) + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
+
+
 def shared_mistakes(preds, truth):
     """How far the mistakes of several submissions overlap: the question to ask before
     averaging them.
 
-    Averaging models can only mend the rows where they disagree: a row every one of
-    them gets wrong, most often with the same wrong digit, stays wrong. Two models
-    with 100 mistakes each, 90 of them shared, make about 90 or more together.
+    Averaging models mends a row only if some of them get it right, or at least rank
+    the right digit higher: a row every one of them gets wrong *with the same digit*
+    stays wrong, since each ranks that digit above the true one, and so does their
+    average. Two models with 100 mistakes each, 90 of them the same rows with the same
+    digits, make at least 90 averaged.
 
     Args:
         preds: (m, n) predicted labels of m submissions. truth: (n,) true labels.
     Returns:
         A JSON-ready dict: ``shared`` (m, m), the rows both i and j get wrong (the
         diagonal: each one's own mistakes); ``in_all``, the rows all m get wrong;
-        ``in_any``, the rows at least one gets wrong.
+        ``same_wrong_in_all``, those of them where all m give the same wrong digit;
+        ``in_any``, the rows at least one gets wrong; ``pairs``, for each pair i < j
+        (counted from 1), the rows only i and only j get wrong and :func:`sign_test`'s
+        p-value.
     """
-    wrong = np.asarray(preds) != np.asarray(truth)  # (m, n)
+    preds, truth = np.asarray(preds), np.asarray(truth)
+    wrong = preds != truth  # (m, n)
     counts = wrong.astype(np.int64)
-    return {"shared": (counts @ counts.T).tolist(), "in_all": int(wrong.all(0).sum()),
-            "in_any": int(wrong.any(0).sum())}
+    shared = counts @ counts.T
+    pairs = []
+    for i, j in itertools.combinations(range(len(preds)), 2):
+        only_i, only_j = int(shared[i, i] - shared[i, j]), int(shared[j, j] - shared[i, j])
+        pairs.append({"i": i + 1, "j": j + 1, "only_i": only_i, "only_j": only_j, "p": sign_test(only_i, only_j)})
+    return {"shared": shared.tolist(), "in_all": int(wrong.all(0).sum()),
+            "same_wrong_in_all": int((wrong[0] & (preds == preds[0]).all(0)).sum()),
+            "in_any": int(wrong.any(0).sum()), "pairs": pairs}

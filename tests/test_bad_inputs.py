@@ -370,6 +370,12 @@ def _(w):
     return ["score", "sub.csv"]
 
 
+@case("submission", "score-solution-without-rows", message="solution.csv: no rows")
+def _(w):
+    (w / "data/solution.csv").write_text("ImageId,Label,Usage\n")
+    return ["score", "sub.csv"]
+
+
 @case("submission", "score-nothing-to-score", message="no submission given")
 def _(w):
     return ["score"]

@@ -95,12 +95,30 @@ def test_score_several_submissions_prints_each_and_the_mistakes_they_share(tmp_p
         (tmp_path / name).write_text("ImageId,Label\n" + "".join(f"{i},{v}\n" for i, v in enumerate(wrong(rows), 1)))
     out = kaggle_mnist("score", "a.csv", "b.csv", "--data-dir", kaggle_dir, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert "a.csv: accuracy 0.98500 on 200 rows, 3 mistakes (95% interval" in out.stdout
-    assert "b.csv: accuracy 0.98000 on 200 rows, 4 mistakes" in out.stdout
-    assert "   1:      3      2   a.csv" in out.stdout and "   2:      2      4   b.csv" in out.stdout
-    assert "wrong in all 2: 2; in at least one: 5" in out.stdout
+    assert "1: a.csv: accuracy 0.98500 on 200 rows, 3 mistakes (95% interval" in out.stdout
+    assert "2: b.csv: accuracy 0.98000 on 200 rows, 4 mistakes" in out.stdout
+    assert "   1:      3      2\n   2:      2      4\n" in out.stdout
+    assert "wrong in all 2: 2, 2 of them with the same wrong digit" in out.stdout
+    assert "in at least one: 5" in out.stdout
+    assert "1 against 2: 1 rows only 1 gets wrong, 2 only 2 (p = 1)" in out.stdout
     as_json = kaggle_mnist("score", "a.csv", "b.csv", "--data-dir", kaggle_dir, "--json", cwd=tmp_path)
     report = json.loads(as_json.stdout)
-    assert [f["mistakes"] for f in report["files"]] == [3, 4] and report["mistakes"]["shared"] == [[3, 2], [2, 4]]
+    assert [(f["file"], f["mistakes"]) for f in report["files"]] == [("a.csv", 3), ("b.csv", 4)]
+    assert report["shared_mistakes"]["shared"] == [[3, 2], [2, 4]]
     bad = kaggle_mnist("score", "a.csv", "missing.csv", "--data-dir", kaggle_dir, cwd=tmp_path)
     assert bad.returncode == 2 and "missing.csv" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("usage", ["Public", "Private"])
+def test_score_a_solution_with_only_one_part(tmp_path, kaggle_dir, usage):
+    lines = (kaggle_dir / "solution.csv").read_text().splitlines()
+    (kaggle_dir / "solution.csv").write_text("\n".join([lines[0]] + [line.rsplit(",", 1)[0] + f",{usage}"
+                                                                    for line in lines[1:]]) + "\n")
+    (tmp_path / "a.csv").write_text("ImageId,Label\n" + "".join(f"{i},{line.split(',')[1]}\n"
+                                                                for i, line in enumerate(lines[1:], 1)))
+    for files in (["a.csv"], ["a.csv", "a.csv"]):
+        out = kaggle_mnist("score", *files, "--data-dir", kaggle_dir, cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+        assert f"{usage.lower()} 1.00000" in out.stdout and "Traceback" not in out.stderr
+        other = "private" if usage == "Public" else "public"
+        assert f"{other} " not in out.stdout

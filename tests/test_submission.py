@@ -9,7 +9,7 @@ import pytest
 from kaggle_mnist.errors import SubmissionError
 from conftest import ROOT
 from kaggle_mnist.submission import (Solution, accuracy_interval, find_problems, read_submission, score,
-                                     shared_mistakes, write_submission)
+                                     shared_mistakes, sign_test, write_submission)
 
 N = 28000
 
@@ -103,6 +103,8 @@ def test_accuracy_interval_is_wilsons_and_narrows_with_more_rows():
     assert accuracy_interval(0, 10) == pytest.approx([0.0, 0.27754], abs=1e-5)
     low, high = accuracy_interval(10, 10)
     assert high == 1.0 and low == pytest.approx(1 - 0.27754, abs=1e-5)
+    # README's figure: 85 mistakes in 28,000 rows.
+    assert accuracy_interval(27915, 28000) == pytest.approx([0.99625, 0.99754], abs=5e-6)
     # The same accuracy on four times the rows: about half the width.
     small, large = accuracy_interval(6983, 7000), accuracy_interval(27932, 28000)
     ratio = (small[1] - small[0]) / (large[1] - large[0])
@@ -113,7 +115,18 @@ def test_shared_mistakes_counts_rows_wrong_in_pairs_in_all_and_in_any():
     truth = np.array([0, 1, 2, 3, 4])
     preds = np.array([[1, 1, 2, 0, 4],     # wrong at rows 0 and 3
                       [1, 1, 0, 3, 4],     # wrong at rows 0 and 2
-                      [1, 1, 0, 0, 4]])    # wrong at rows 0, 2 and 3
+                      [1, 1, 5, 0, 4]])    # wrong at rows 0, 2 and 3
     overlap = shared_mistakes(preds, truth)
     assert overlap["shared"] == [[2, 1, 2], [1, 2, 2], [2, 2, 3]]
-    assert overlap["in_all"] == 1 and overlap["in_any"] == 3
+    assert overlap["in_all"] == 1 and overlap["same_wrong_in_all"] == 1 and overlap["in_any"] == 3
+    assert [(p["i"], p["j"], p["only_i"], p["only_j"]) for p in overlap["pairs"]] == [(1, 2, 1, 1), (1, 3, 0, 1),
+                                                                                      (2, 3, 0, 1)]
+    preds[2, 0] = 2  # row 0: wrong in all three, but not with the same digit
+    assert shared_mistakes(preds, truth)["same_wrong_in_all"] == 0
+
+
+def test_sign_test_is_the_exact_binomial_tail_both_ways():
+    assert sign_test(0, 0) == 1.0 and sign_test(3, 3) == 1.0
+    assert sign_test(5, 0) == sign_test(0, 5) == pytest.approx(2 / 32)
+    # 22 against 10: P(X <= 10) for X ~ Binomial(32, 1/2), doubled.
+    assert sign_test(22, 10) == pytest.approx(0.0501, abs=1e-4)

@@ -137,7 +137,8 @@ def build_parser():
     parser.add_argument("--workdir", default=".", help="the folder every default path is relative to")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     for name, module in COMMANDS.items():
-        sub = commands.add_parser(name, help=module.HELP, description=module.__doc__.strip().splitlines()[0],
+        about = " ".join(module.__doc__.strip().split("\n\n")[0].split())  # the docstring's first paragraph
+        sub = commands.add_parser(name, help=module.HELP, description=about,
                                   formatter_class=HelpFormatter)
         module.add_arguments(sub)
         sub.set_defaults(handler=module.main)

@@ -49,6 +49,10 @@ def split(y, n_folds, seed, holdout=None):
     from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
 
     if holdout is not None:
+        n_val, n_classes = int(np.ceil(holdout * len(y))), len(np.unique(y))
+        if min(n_val, len(y) - n_val) < n_classes:
+            raise KaggleMnistError(f"--holdout {holdout} holds out {n_val} of {len(y)} rows; each side needs at "
+                                   f"least one row of each of the {n_classes} classes")
         return list(StratifiedShuffleSplit(n_splits=1, test_size=holdout, random_state=seed).split(y, y))
     smallest = np.bincount(y).min() if len(y) else 0
     if smallest < n_folds:
@@ -115,6 +119,11 @@ def cross_validate(X, y, X_test, preset, overrides=None, n_folds=5, seed=0, n_jo
     splits = split(y, n_folds, seed, holdout)
     fold_seeds = seeds.child_seeds(seed, len(splits))
     done = runs.load_completed_folds(run_dir) if (resume and run_dir) else {}
+    for k, result in done.items():
+        if k not in range(len(splits)) or not np.array_equal(result.val_index, splits[k][1]) \
+                or result.test_proba.shape[0] != len(X_test):
+            raise KaggleMnistError(f"{runs.fold_dir(run_dir, k)}: not fold {k + 1} of this split and test.csv; "
+                                   "delete it to retrain it")
     todo = [k for k in range(len(splits)) if k not in done]
     if done:
         log(f"resuming: folds {', '.join(str(k + 1) for k in sorted(done))} already done; training "

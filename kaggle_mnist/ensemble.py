@@ -28,6 +28,7 @@ scores are never computed on pseudo-labelled rows.
 
 import json
 import time
+import zipfile
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -93,9 +94,13 @@ def load_members(run_dir, round_):
         try:
             meta = json.loads((path / MEMBER_JSON).read_text())
             with np.load(path / TEST_PROBA_NPZ, allow_pickle=False) as p:
-                found[meta["index"]] = Member(round_, meta["index"], meta["preset"], meta["seed"], p["test_proba"],
-                                              meta["seconds"], meta["epochs"])
-        except (OSError, ValueError, KeyError, TypeError) as e:
+                member = Member(round_, meta["index"], meta["preset"], meta["seed"], p["test_proba"],
+                                meta["seconds"], meta["epochs"])
+            if not isinstance(member.index, int) or isinstance(member.index, bool):
+                raise ValueError(f"{MEMBER_JSON}: index must be an integer")
+            runs.check_probabilities(member.test_proba, "test_proba")
+            found[member.index] = member
+        except (OSError, ValueError, KeyError, TypeError, RecursionError, EOFError, zipfile.BadZipFile) as e:
             raise KaggleMnistError(f"{path}: cannot resume from this member ({e}); delete it to retrain it") from None
     return found
 
@@ -142,7 +147,8 @@ def train_members(X, y, X_test, plan, seed, round_=1, overrides=None, n_jobs=1, 
 def average(probas, weights=None):
     """The (weighted) mean of a list of (m, K) probability arrays."""
     weights = np.ones(len(probas)) if weights is None else np.asarray(weights, dtype=np.float64)
-    if len(weights) != len(probas) or not np.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
+    total = weights.sum() if np.isfinite(weights).all() else np.nan
+    if len(weights) != len(probas) or (weights < 0).any() or not 0 < total < np.inf:
         raise KaggleMnistError(f"--weights: {len(probas)} non-negative weights with a positive sum are needed")
     return np.tensordot(weights / weights.sum(), np.stack(probas), axes=1)
 
@@ -175,7 +181,10 @@ def load_source(path, competition):
             config = json.loads((path / runs.CONFIG_JSON).read_text())
             with np.load(path / runs.PROBABILITIES_NPZ, allow_pickle=False) as p:
                 proba, classes = p["test"], p["classes"].tolist()
-        except (OSError, ValueError, KeyError) as e:
+            if not isinstance(config, dict):
+                raise ValueError(f"{runs.CONFIG_JSON} must hold a JSON object")
+            runs.check_probabilities(proba, "test probabilities")
+        except (OSError, ValueError, KeyError, RecursionError, EOFError, zipfile.BadZipFile) as e:
             raise KaggleMnistError(f"{path}: not a finished run ({e})") from None
         return Source(path, "run", proba, classes, config.get("data"))
     if (path / MODEL_JSON).is_file():

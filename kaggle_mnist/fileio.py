@@ -22,8 +22,9 @@ def check_writable(path, force=False, folder=False):
     """Refuse, before any work, an output that cannot be written, and make its folder.
 
     Refused: ``path`` exists and ``force`` is off; ``path`` is a folder where a file
-    goes (``folder=False``) or the reverse; a parent is a file; the folder cannot be
-    written to (read-only, no permission: found by creating a probe file there).
+    goes (``folder=False``) or the reverse, or a device, pipe or socket; a parent is a
+    file; the folder cannot be written to (read-only, no permission: found by creating a
+    probe file there).
     """
     path = Path(path)
     if path.exists() or path.is_symlink():
@@ -32,6 +33,8 @@ def check_writable(path, force=False, folder=False):
         if path.is_dir() != folder:
             kind, want = ("a folder", "a file") if path.is_dir() else ("a file", "a folder")
             raise KaggleMnistError(f"{path} is {kind}; expected {want} here")
+        if not folder and not path.is_file():
+            raise KaggleMnistError(f"{path} is not a regular file; refusing to replace it")
     for ancestor in [path.parent, *path.parent.parents]:
         if ancestor.exists():
             if not ancestor.is_dir():
@@ -45,6 +48,23 @@ def check_writable(path, force=False, folder=False):
             os.unlink(probe)
     except OSError as e:
         raise KaggleMnistError(f"{path.parent}: cannot write there ({e.strerror})") from None
+
+
+def check_replaceable(path, marker):
+    """Refuse to empty or replace a folder the kit did not write.
+
+    ``--force`` replaces an older model or run, and only that: ``path`` may be empty or
+    hold ``marker`` (the file the kit writes into every such folder, model.json or
+    config.json), and must not be the working folder or one above it.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        return
+    if Path.cwd().resolve().is_relative_to(path.resolve()):
+        raise KaggleMnistError(f"{path} holds the working folder; refusing to replace it")
+    if any(path.iterdir()) and not (path / marker).is_file():
+        raise KaggleMnistError(f"{path} holds files but no {marker}: not a folder this kit wrote; "
+                               "refusing to replace it")
 
 
 # Temporary files and folders not yet renamed into place: removed by cleanup_pending()

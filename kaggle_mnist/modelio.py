@@ -31,7 +31,7 @@ import numpy as np
 
 from kaggle_mnist import __version__
 from kaggle_mnist.errors import ModelFileError
-from kaggle_mnist.fileio import atomic_dir
+from kaggle_mnist.fileio import atomic_dir, check_replaceable
 
 FORMAT = 2
 MODEL_JSON = "model.json"
@@ -60,7 +60,8 @@ def _split(model):
 
 
 def save_model(model, path, preset=None, extra=None, force=False):
-    """Save a fitted model (estimator or pipeline) to the folder ``path``."""
+    """Save a fitted model (estimator or pipeline) to the folder ``path``; with ``force``,
+    in place of an older model there (never of a folder that holds no model.json)."""
     from kaggle_mnist.architectures import hidden_layer_sizes
 
     scaler, net = _split(model)
@@ -69,6 +70,7 @@ def save_model(model, path, preset=None, extra=None, force=False):
     params["hidden_layer_sizes"] = list(hidden_layer_sizes(params))
     if not isinstance(params["random_state"], (int, type(None))):
         params["random_state"] = None  # a generator object is not data; the weights are what was learned
+    check_replaceable(path, MODEL_JSON)
     with atomic_dir(path, force=force) as tmp:
         np.savez(tmp / WEIGHTS_NPZ, **state)
         meta = {
@@ -169,7 +171,7 @@ def read_meta(meta_path):
         raise ModelFileError(f"{meta_path.parent}: {MODEL_JSON} is missing (not a kaggle-mnist model folder?)")
     try:
         meta = json.loads(meta_path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+    except (ValueError, RecursionError) as e:  # ValueError: bad UTF-8, bad JSON, an integer of 5,000 digits
         raise ModelFileError(f"{meta_path}: not valid JSON ({str(e).splitlines()[0]})") from None
     bad = _bad_field(meta_path)
     if not isinstance(meta, dict):
@@ -256,4 +258,7 @@ def _read_weights(weights_path, sha256, expected):
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise ModelFileError(f"{weights_path}: unreadable ({str(e).splitlines()[0] if str(e) else type(e).__name__})"
                              ) from None
+    for name, array in state.items():
+        if not np.isfinite(array).all():
+            raise ModelFileError(f"{weights_path}: array {name} holds NaN or infinite values")
     return state

@@ -101,6 +101,8 @@ def load_mnist(folder, verify_sha256=False):
             raise DataError(f"{img_path}: images are {img.shape[1:]}, expected 28 x 28")
         if lbl.ndim != 1 or lbl.shape[0] != img.shape[0]:
             raise DataError(f"{lbl_path}: {lbl.shape[0]} labels for {img.shape[0]} images")
+        if len(lbl) == 0:
+            raise DataError(f"{img_path}: holds no images")
         if lbl.max() > 9:
             raise DataError(f"{lbl_path}: label {lbl.max()} is outside 0-9")
         images.append(img.reshape(len(img), -1))

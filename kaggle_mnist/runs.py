@@ -15,13 +15,14 @@ leaves the previous version or the new one, never half of one.
 
 import json
 import shutil
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from kaggle_mnist.errors import KaggleMnistError
-from kaggle_mnist.fileio import atomic_dir, atomic_path, write_json
+from kaggle_mnist.fileio import atomic_dir, atomic_path, check_replaceable, write_json
 
 CONFIG_JSON = "config.json"
 METRICS_JSON = "metrics.json"
@@ -35,8 +36,10 @@ def check_can_start(run_dir, resume=False, force=False):
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise KaggleMnistError(f"{run_dir}: exists and is not a folder")
-    if run_dir.is_dir() and any(run_dir.iterdir()) and not (resume or force):
-        raise KaggleMnistError(f"{run_dir} already holds a run (use --resume to continue it, --force to redo it)")
+    if run_dir.is_dir() and any(run_dir.iterdir()):
+        check_replaceable(run_dir, CONFIG_JSON)
+        if not (resume or force):
+            raise KaggleMnistError(f"{run_dir} already holds a run (use --resume to continue it, --force to redo it)")
 
 
 def outputs(name, out=None, submission=None, resume=False, force=False):
@@ -57,7 +60,7 @@ def same_settings(config_path, config):
     SETTINGS (how it is run, such as ``n_jobs``, may differ)."""
     try:
         old = json.loads(config_path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (OSError, ValueError, RecursionError) as e:
         raise KaggleMnistError(f"{config_path}: unreadable ({e}); delete the run folder to start afresh") from None
     as_json = json.loads(json.dumps(config))  # tuples become lists, as in the file
     return isinstance(old, dict) and all(as_json[k] == old.get(k) for k in SETTINGS)
@@ -121,11 +124,33 @@ def load_completed_folds(run_dir):
         try:
             meta = json.loads((path / "fold.json").read_text())
             with np.load(path / "predictions.npz", allow_pickle=False) as p:
-                done[meta["fold"]] = FoldResult(meta["fold"], p["val_index"], p["val_proba"], p["test_proba"],
-                                                meta["metrics"], meta["history"])
-        except (OSError, ValueError, KeyError, TypeError) as e:
+                result = FoldResult(meta["fold"], p["val_index"], p["val_proba"], p["test_proba"],
+                                    meta["metrics"], meta["history"])
+            check_fold(result)
+        except (OSError, ValueError, KeyError, TypeError, RecursionError, EOFError, zipfile.BadZipFile) as e:
             raise KaggleMnistError(f"{path}: cannot resume from this fold ({e}); delete it to retrain it") from None
+        done[result.fold] = result
     return done
+
+
+def check_fold(result):
+    """ValueError unless a fold read back from disk has the types and values it was saved with."""
+    if not isinstance(result.fold, int) or isinstance(result.fold, bool) or not isinstance(result.metrics, dict):
+        raise ValueError("fold.json: fold must be an integer and metrics an object")
+    if result.val_index.ndim != 1 or result.val_index.dtype.kind not in "iu" or len(np.unique(result.val_index)) \
+            != len(result.val_index) or (result.val_index < 0).any():
+        raise ValueError("val_index must be distinct non-negative row numbers")
+    check_probabilities(result.val_proba, "val_proba")
+    check_probabilities(result.test_proba, "test_proba")
+    if len(result.val_proba) != len(result.val_index):
+        raise ValueError("val_proba and val_index differ in length")
+
+
+def check_probabilities(proba, name):
+    """ValueError unless ``proba`` is a 2-d array of finite floats in [0, 1]."""
+    if proba.ndim != 2 or proba.dtype.kind != "f" or not np.isfinite(proba).all() or (proba < 0).any() \
+            or (proba > 1).any():
+        raise ValueError(f"{name} must be a 2-d array of probabilities, finite and in [0, 1]")
 
 
 # ------------------------------------------------------------------ results

@@ -532,6 +532,25 @@ def matching_checksum(w):
     return model_json(w, lambda m: m.update(weights_sha256=hashlib.sha256(path.read_bytes()).hexdigest()))
 
 
+@case("model", "weights-nan-checksum-updated", message="holds NaN or infinite values")
+def _(w):
+    path = w / "model/weights.npz"
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    first = sorted(arrays)[0]
+    arrays[first] = arrays[first].copy()
+    arrays[first].flat[0] = np.nan
+    np.savez(path, **arrays)
+    return matching_checksum(w)
+
+
+@case("model", "model-json-integer-of-5000-digits", message="not valid JSON")
+def _(w):
+    path = w / "model/model.json"
+    path.write_text(path.read_text().replace('"format": ', '"format": ' + "9" * 5000 + ", \"was\": ", 1))
+    return PREDICT
+
+
 @case("model", "weights-garbage-checksum-updated", message="unreadable")
 def _(w):
     (w / "model/weights.npz").write_bytes(b"PK\x03\x04 not a zip")
@@ -715,6 +734,70 @@ def _(w):
 @case("flag", "combine-weights-nan", message="weights")
 def _(w):
     return ["ensemble", "--combine", "model", "model", "--weights", "nan,1", "--submission", "c.csv"]
+
+
+@case("flag", "force-over-a-folder-the-kit-did-not-write", message="notes holds files but no model.json")
+def _(w):
+    (w / "notes").mkdir()
+    (w / "notes/mine.txt").write_text("mine")
+    return [*TRAIN[:-2], "notes", "--quiet", "--force"]
+
+
+@case("flag", "force-run-over-the-data-folder", message="data holds files but no config.json")
+def _(w):
+    return ["cv", "--preset", "fast", "--out", "data", "--submission", "s.csv", "--quiet", "--force"]
+
+
+@case("flag", "force-over-the-working-folder", message="holds the working folder")
+def _(w):
+    return ["ensemble", "--preset", "fast", "--models", "1", "--out", ".", "--submission", "s.csv", "--force"]
+
+
+@case("flag", "force-over-a-device", message="new.csv is not a regular file")
+def _(w):
+    (w / "new.csv").symlink_to("/dev/null")
+    return [*PREDICT, "--force"]
+
+
+@case("flag", "holdout-too-small", message="each side needs at least one row of each of the 10 classes")
+def _(w):
+    return [*CV, "--holdout", "0.001"]
+
+
+@case("flag", "models-too-many", message="argument --models: '99999999999999999999' is above 1000")
+def _(w):
+    return ["ensemble", "--preset", "fast", "--models", "99999999999999999999"]
+
+
+@case("flag", "set-integer-of-5000-digits", message="max_iter must be an integer")
+def _(w):
+    return [*TRAIN, "--set", "max_iter=" + "9" * 5000]
+
+
+@case("flag", "runs-folder-missing", message="nowhere: no such folder")
+def _(w):
+    return ["runs", "nowhere"]
+
+
+@case("model", "combine-run-with-nan-probabilities", message="test probabilities must be a 2-d array of probabilities")
+def _(w):
+    (w / "run").mkdir()
+    (w / "run/config.json").write_text("{}")
+    np.savez(w / "run/probabilities.npz", oof=np.zeros((300, 10)), test=np.full((100, 10), np.nan),
+             classes=np.arange(10))
+    return ["ensemble", "--combine", "model", "run", "--submission", "c.csv"]
+
+
+@case("model", "resume-fold-scored-other-rows", message="not fold 1 of this split")
+def _(w):
+    argv = [*CV, "--folds", "2", "--set", "max_iter=1"]
+    assert run(w, *argv).returncode == 0
+    path = w / "run/folds/fold-1/predictions.npz"
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["val_index"] = np.arange(len(arrays["val_index"]))  # rows 0..149: not this split's first fold
+    np.savez(path, **arrays)
+    return [*argv, "--resume", "--submission", "s2.csv"]
 
 
 @case("flag", "benchmark-results-exist", message="benchmark.json already exists (use --force")

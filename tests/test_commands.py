@@ -122,3 +122,15 @@ def test_score_a_solution_with_only_one_part(tmp_path, kaggle_dir, usage):
         assert f"{usage.lower()} 1.00000" in out.stdout and "Traceback" not in out.stderr
         other = "private" if usage == "Public" else "public"
         assert f"{other} " not in out.stdout
+
+
+def test_runs_lists_finished_runs_and_skips_hand_edited_ones(tmp_path):
+    for name, oof in (("good", 0.9), ("edited", "high")):
+        (tmp_path / "runs" / name).mkdir(parents=True)
+        (tmp_path / "runs" / name / "config.json").write_text(json.dumps({"preset": "fast", "folds": 3, "seed": 0}))
+        (tmp_path / "runs" / name / "metrics.json").write_text(json.dumps({"oof_accuracy": oof}))
+    out = kaggle_mnist("runs", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "good" in out.stdout and "0.9000" in out.stdout and "edited" not in out.stdout
+    missing = kaggle_mnist("runs", "elsewhere", cwd=tmp_path)
+    assert missing.returncode == 2 and "elsewhere: no such folder" in missing.stderr

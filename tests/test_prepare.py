@@ -62,6 +62,13 @@ def test_label_count_mismatch(idx_dir):
         prepare.load_mnist(idx_dir)
 
 
+def test_idx_files_without_images(idx_dir):
+    write_idx(idx_dir / "train-images-idx3-ubyte", np.zeros((0, 28, 28), np.uint8))
+    write_idx(idx_dir / "train-labels-idx1-ubyte", np.zeros(0, np.uint8))
+    with pytest.raises(DataError, match="holds no images"):
+        prepare.load_mnist(idx_dir)
+
+
 def test_split_is_stratified_disjoint_and_seeded(tmp_path, idx_dir):
     out = tmp_path / "data"
     message = prepare.prepare(out, source="idx", idx_dir=idx_dir, seed=3)

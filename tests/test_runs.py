@@ -50,6 +50,21 @@ def test_resume_with_force_starts_afresh_only_a_run_of_other_settings(tmp_path):
     assert json.loads((run / runs.CONFIG_JSON).read_text())["seed"] == 1
 
 
+def test_force_empties_only_a_run_folder(tmp_path, monkeypatch):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    for resume in (False, True):
+        with pytest.raises(KaggleMnistError, match="holds files but no config.json"):
+            runs.start(mine, CONFIG, resume=resume, force=True)
+    assert (mine / "notes.txt").read_text() == "mine"
+    monkeypatch.chdir(mine)
+    with pytest.raises(KaggleMnistError, match="holds the working folder"):
+        runs.start(tmp_path, CONFIG, force=True)
+    runs.start(tmp_path / "empty", CONFIG, force=True)  # a new or empty folder is fine
+    assert (tmp_path / "empty" / runs.CONFIG_JSON).exists()
+
+
 def test_a_file_where_the_run_folder_should_be(tmp_path):
     (tmp_path / "run").write_text("x")
     with pytest.raises(KaggleMnistError, match="not a folder"):

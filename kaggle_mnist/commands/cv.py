@@ -39,6 +39,7 @@ def main(args):
               "folds": None if args.holdout else args.folds, "holdout": args.holdout, "n_jobs": args.n_jobs,
               "backend": args.backend, "version": __version__, "git_commit": git_commit(),
               "data_dir": str(comp.folder.resolve()), "data": comp.signature(), "classes": classes.tolist()}
+    cv.split(y, args.folds, args.seed, args.holdout)  # an impossible split fails before the run folder is made
     runs.start(run_dir, config, args.resume, args.force)
     started = time.perf_counter()
     print(f"cross-validating preset {args.preset} on {len(y)} rows "

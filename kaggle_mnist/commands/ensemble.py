@@ -36,7 +36,8 @@ def add_arguments(parser):
     add_data_dir(parser)
     parser.add_argument("--preset", default="top", choices=[*presets.ENSEMBLES, *presets.PRESETS],
                         help="an ensemble preset (members and rounds), or the network preset of every member")
-    parser.add_argument("--models", type=at_least(1), help="members per round (default: the ensemble preset's, or 5)")
+    parser.add_argument("--models", type=at_least(1, 1000),
+                        help="members per round, at most 1000 (default: the ensemble preset's, or 5)")
     parser.add_argument("--pseudo-label", type=probability, metavar="P",
                         help="a second round on the training rows plus the test rows the first round predicts with "
                              "probability >= P (default: the ensemble preset's)")

@@ -25,15 +25,17 @@ def integer(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
 
 
-def at_least(low):
-    """An integer type whose values are >= ``low``."""
+def at_least(low, high=None):
+    """An integer type whose values are >= ``low`` (and <= ``high``, if given)."""
     def check(text):
         value = integer(text)
         if value < low:
             raise argparse.ArgumentTypeError(f"{text!r} is below {low}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"{text!r} is above {high}")
         return value
 
-    check.__name__ = f"integer >= {low}"
+    check.__name__ = f"integer >= {low}" if high is None else f"integer in [{low}, {high}]"
     return check
 
 
@@ -99,7 +101,7 @@ def parse_overrides(items):
             raise KaggleMnistError(f"--set {item!r}: expected NAME=VALUE with NAME one of {', '.join(sorted(known))}")
         try:
             parsed = json.loads(value)
-        except json.JSONDecodeError:
+        except ValueError:  # not JSON (or an integer of 5,000 digits): a string, which the checks name
             parsed = value
         out[key] = tuple(parsed) if isinstance(parsed, list) else parsed
     return out

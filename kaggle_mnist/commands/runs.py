@@ -4,12 +4,13 @@ import json
 from pathlib import Path
 
 from kaggle_mnist import paths, runs
+from kaggle_mnist.errors import KaggleMnistError
 
 HELP = "list the cross-validation runs in a folder, best first"
 
 
 def add_arguments(parser):
-    parser.add_argument("folder", nargs="?", default=str(paths.RUNS_DIR), help="the folder of run folders")
+    parser.add_argument("folder", nargs="?", help=f"the folder of run folders (default: {paths.RUNS_DIR}/)")
 
 
 def read_run(run_dir):
@@ -18,13 +19,18 @@ def read_run(run_dir):
         config = json.loads((run_dir / runs.CONFIG_JSON).read_text())
         metrics = json.loads((run_dir / runs.METRICS_JSON).read_text())
         held_out = (metrics.get("submission_score") or {}).get("accuracy")
-        return {"run": run_dir.name, "preset": config["preset"],
-                "folds": (f"holdout {config['holdout']}" if config.get("holdout") else
-                          "ensemble" if config.get("kind") == "ensemble" else str(config["folds"])),
-                "seed": config["seed"], "oof": metrics.get("oof_accuracy"), "held_out": held_out,
-                "seconds": metrics.get("seconds"), "submission": metrics.get("submission")}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        row = {"run": run_dir.name, "preset": config["preset"],
+               "folds": (f"holdout {config['holdout']}" if config.get("holdout") else
+                         "ensemble" if config.get("kind") == "ensemble" else str(config["folds"])),
+               "seed": config["seed"], "oof": metrics.get("oof_accuracy"), "held_out": held_out,
+               "seconds": metrics.get("seconds"), "submission": metrics.get("submission")}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
+    numbers = (row["oof"], row["held_out"], row["seconds"])
+    if not isinstance(row["preset"], str) or not isinstance(row["submission"], (str, type(None))) or not all(
+            x is None or isinstance(x, (int, float)) and not isinstance(x, bool) for x in numbers):
+        return None  # hand-edited beyond recognition: not listed
+    return row
 
 
 def table(folder):
@@ -39,7 +45,9 @@ def fmt_time(seconds):
 
 
 def main(args):
-    folder = Path(args.folder)
+    folder = paths.RUNS_DIR if args.folder is None else Path(args.folder)
+    if args.folder is not None and not folder.is_dir():
+        raise KaggleMnistError(f"{folder}: no such folder" if not folder.exists() else f"{folder}: not a folder")
     if not folder.is_dir():
         print(f"no runs yet: {folder}/ does not exist")
         return

@@ -6,8 +6,8 @@ from pathlib import Path
 from kaggle_mnist import paths, presets
 from kaggle_mnist.commands.options import add_data_dir, data_dir, git_commit, parse_overrides, seed
 from kaggle_mnist.data import check_labels, fit_or_explain, load_competition
-from kaggle_mnist.fileio import check_writable
-from kaggle_mnist.modelio import save_model
+from kaggle_mnist.fileio import check_replaceable, check_writable
+from kaggle_mnist.modelio import MODEL_JSON, save_model
 from kaggle_mnist.report import LEARNING_CURVES_PNG, learning_curves
 
 HELP = "train one model on all of train.csv and save it"
@@ -29,6 +29,7 @@ def main(args):
     overrides = parse_overrides(args.set)
     out = paths.MODELS_DIR / f"{args.preset}-seed{args.seed}" if args.out is None else Path(args.out)
     check_writable(out, args.force, folder=True)
+    check_replaceable(out, MODEL_JSON)
     model = presets.build(args.preset, **overrides, random_state=args.seed, verbose=0 if args.quiet else 1)
     comp = load_competition(data_dir(args), test=False, solution=False)
     check_labels(comp.y, comp.folder / paths.TRAIN_CSV)

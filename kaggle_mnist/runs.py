@@ -146,10 +146,11 @@ def check_fold(result):
         raise ValueError("val_proba and val_index differ in length")
 
 
-def check_probabilities(proba, name):
-    """ValueError unless ``proba`` is a 2-d array of finite floats in [0, 1]."""
-    if proba.ndim != 2 or proba.dtype.kind != "f" or not np.isfinite(proba).all() or (proba < 0).any() \
-            or (proba > 1).any():
+def check_probabilities(proba, name, slack=1e-6):
+    """ValueError unless ``proba`` is a 2-d array of finite floats in [0, 1] (give or take
+    ``slack``: a weighted mean of probabilities can round to just above 1)."""
+    if proba.ndim != 2 or proba.dtype.kind != "f" or not np.isfinite(proba).all() or (proba < -slack).any() \
+            or (proba > 1 + slack).any():
         raise ValueError(f"{name} must be a 2-d array of probabilities, finite and in [0, 1]")
 
 

@@ -124,6 +124,9 @@ def train_members(X, y, X_test, plan, seed, round_=1, overrides=None, n_jobs=1, 
         if m.preset != presets.member_preset(plan, i):
             raise KaggleMnistError(f"{member_dir(run_dir, round_, i)}: trained {m.preset}, this run's member "
                                    f"{i + 1} is {presets.member_preset(plan, i)}; delete it to retrain it")
+        if m.seed != member_seeds[i] or len(m.test_proba) != len(X_test):
+            raise KaggleMnistError(f"{member_dir(run_dir, round_, i)}: not member {i + 1} of this run's seeds and "
+                                   "test.csv; delete it to retrain it")
     todo = [i for i in range(n_models) if i not in done]
     if done:
         log(f"round {round_}: members {', '.join(str(i + 1) for i in sorted(done))} already done")
@@ -147,7 +150,8 @@ def train_members(X, y, X_test, plan, seed, round_=1, overrides=None, n_jobs=1, 
 def average(probas, weights=None):
     """The (weighted) mean of a list of (m, K) probability arrays."""
     weights = np.ones(len(probas)) if weights is None else np.asarray(weights, dtype=np.float64)
-    total = weights.sum() if np.isfinite(weights).all() else np.nan
+    with np.errstate(over="ignore"):
+        total = weights.sum() if np.isfinite(weights).all() else np.nan
     if len(weights) != len(probas) or (weights < 0).any() or not 0 < total < np.inf:
         raise KaggleMnistError(f"--weights: {len(probas)} non-negative weights with a positive sum are needed")
     return np.tensordot(weights / weights.sum(), np.stack(probas), axes=1)
@@ -184,7 +188,7 @@ def load_source(path, competition):
             if not isinstance(config, dict):
                 raise ValueError(f"{runs.CONFIG_JSON} must hold a JSON object")
             runs.check_probabilities(proba, "test probabilities")
-        except (OSError, ValueError, KeyError, RecursionError, EOFError, zipfile.BadZipFile) as e:
+        except (OSError, ValueError, KeyError, TypeError, RecursionError, EOFError, zipfile.BadZipFile) as e:
             raise KaggleMnistError(f"{path}: not a finished run ({e})") from None
         return Source(path, "run", proba, classes, config.get("data"))
     if (path / MODEL_JSON).is_file():

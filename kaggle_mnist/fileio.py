@@ -33,7 +33,7 @@ def check_writable(path, force=False, folder=False):
         if path.is_dir() != folder:
             kind, want = ("a folder", "a file") if path.is_dir() else ("a file", "a folder")
             raise KaggleMnistError(f"{path} is {kind}; expected {want} here")
-        if not folder and not path.is_file():
+        if not folder and path.exists() and not path.is_file():  # a dangling link is replaced, not followed
             raise KaggleMnistError(f"{path} is not a regular file; refusing to replace it")
     for ancestor in [path.parent, *path.parent.parents]:
         if ancestor.exists():
@@ -62,6 +62,8 @@ def check_replaceable(path, marker):
         return
     if Path.cwd().resolve().is_relative_to(path.resolve()):
         raise KaggleMnistError(f"{path} holds the working folder; refusing to replace it")
+    if path.is_symlink():
+        raise KaggleMnistError(f"{path} is a link to a folder; refusing to replace it")
     if any(path.iterdir()) and not (path / marker).is_file():
         raise KaggleMnistError(f"{path} holds files but no {marker}: not a folder this kit wrote; "
                                "refusing to replace it")

@@ -14,6 +14,7 @@ leaves the previous version or the new one, never half of one.
 """
 
 import json
+import os
 import shutil
 import zipfile
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kaggle_mnist import interrupts
 from kaggle_mnist.errors import KaggleMnistError
 from kaggle_mnist.fileio import atomic_dir, atomic_path, check_replaceable, write_json
 
@@ -36,10 +38,10 @@ def check_can_start(run_dir, resume=False, force=False):
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise KaggleMnistError(f"{run_dir}: exists and is not a folder")
-    if run_dir.is_dir() and any(run_dir.iterdir()):
+    if run_dir.is_dir() and force:
         check_replaceable(run_dir, CONFIG_JSON)
-        if not (resume or force):
-            raise KaggleMnistError(f"{run_dir} already holds a run (use --resume to continue it, --force to redo it)")
+    if run_dir.is_dir() and any(run_dir.iterdir()) and not (resume or force):
+        raise KaggleMnistError(f"{run_dir} already holds a run (use --resume to continue it, --force to redo it)")
 
 
 def outputs(name, out=None, submission=None, resume=False, force=False):
@@ -57,13 +59,14 @@ def outputs(name, out=None, submission=None, resume=False, force=False):
 
 def same_settings(config_path, config):
     """Whether the run whose config.json is ``config_path`` was made with ``config``'s
-    SETTINGS (how it is run, such as ``n_jobs``, may differ)."""
+    SETTINGS, on the same data (how it is run, such as ``n_jobs``, may differ)."""
     try:
         old = json.loads(config_path.read_text())
     except (OSError, ValueError, RecursionError) as e:
         raise KaggleMnistError(f"{config_path}: unreadable ({e}); delete the run folder to start afresh") from None
     as_json = json.loads(json.dumps(config))  # tuples become lists, as in the file
-    return isinstance(old, dict) and all(as_json[k] == old.get(k) for k in SETTINGS)
+    same_data = old.get("data") is None or as_json.get("data") == old.get("data") if isinstance(old, dict) else False
+    return isinstance(old, dict) and same_data and all(as_json[k] == old.get(k) for k in SETTINGS)
 
 
 def start(run_dir, config, resume=False, force=False):
@@ -82,7 +85,10 @@ def start(run_dir, config, resume=False, force=False):
                                    "parameters, seed and folds (--force as well: start afresh)")
         resume = False  # the older run's folds were trained for other settings
     if force and not resume and run_dir.is_dir():
-        shutil.rmtree(run_dir)
+        with interrupts.held():  # moved aside whole, so a Ctrl-C never leaves half a run
+            old = run_dir.with_name(f".{run_dir.name}.old-{os.getpid()}")
+            os.replace(run_dir, old)
+        shutil.rmtree(old)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(config_path, config)
 

@@ -50,6 +50,16 @@ def test_resume_with_force_starts_afresh_only_a_run_of_other_settings(tmp_path):
     assert json.loads((run / runs.CONFIG_JSON).read_text())["seed"] == 1
 
 
+def test_a_run_on_other_data_is_not_resumed(tmp_path):
+    run = tmp_path / "run"
+    runs.start(run, {**CONFIG, "data": {"train_sha256": "a"}})
+    (run / runs.FOLDS_DIR / "fold-1").mkdir(parents=True)
+    with pytest.raises(KaggleMnistError, match="other settings"):
+        runs.start(run, {**CONFIG, "data": {"train_sha256": "b"}}, resume=True)
+    runs.start(run, {**CONFIG, "data": {"train_sha256": "b"}}, resume=True, force=True)  # starts afresh
+    assert sorted(p.name for p in run.iterdir()) == [runs.CONFIG_JSON]
+
+
 def test_force_empties_only_a_run_folder(tmp_path, monkeypatch):
     mine = tmp_path / "mine"
     mine.mkdir()

@@ -101,7 +101,7 @@ def parse_overrides(items):
             raise KaggleMnistError(f"--set {item!r}: expected NAME=VALUE with NAME one of {', '.join(sorted(known))}")
         try:
             parsed = json.loads(value)
-        except ValueError:  # not JSON (or an integer of 5,000 digits): a string, which the checks name
+        except (ValueError, RecursionError):  # not JSON, or too deep or long: a string, which the checks name
             parsed = value
         out[key] = tuple(parsed) if isinstance(parsed, list) else parsed
     return out

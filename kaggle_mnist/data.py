@@ -178,6 +178,8 @@ def read_int_csv(path, header, max_values):
         raise DataError(f"{path}: {'a broken or looping symbolic link' if path.is_symlink() else 'no such file'}")
     if path.is_dir():
         raise DataError(f"{path}: is a folder, expected a CSV file")
+    if not path.is_file():  # a pipe or a device would block, or never end
+        raise DataError(f"{path}: not a regular file, expected a CSV file")
     check_fits_in_memory(path)
     table = _read_fast(path, header)
     if table is None:
@@ -316,6 +318,8 @@ def _read_bytes(path):
         raise DataError(f"{path}: no such file")
     if path.is_dir():
         raise DataError(f"{path}: is a folder, expected a CSV file")
+    if not path.is_file():
+        raise DataError(f"{path}: not a regular file, expected a CSV file")
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as f:

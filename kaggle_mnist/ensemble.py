@@ -177,7 +177,7 @@ class Source:
 def load_source(path, competition):
     """The test probabilities of a run folder or a model folder (predicted now, on the
     competition's test rows), with what it was trained on."""
-    from kaggle_mnist.modelio import MODEL_JSON, check_features, load_model
+    from kaggle_mnist.modelio import MODEL_JSON, check_digit_classes, check_features, load_model
 
     path = Path(path)
     if (path / runs.PROBABILITIES_NPZ).is_file():
@@ -194,6 +194,7 @@ def load_source(path, competition):
     if (path / MODEL_JSON).is_file():
         model, meta = load_model(path)
         check_features(meta, competition.X_test, path)
+        check_digit_classes(meta, path)
         return Source(path, "model", model.predict_proba(competition.X_test), model[-1].classes_.tolist()
                       if hasattr(model, "steps") else model.classes_.tolist(), meta.get("data"))
     raise KaggleMnistError(f"{path}: neither a finished run (no {runs.PROBABILITIES_NPZ}) nor a model folder")

@@ -157,6 +157,13 @@ def check_features(meta, X, path):
                              f"{X.shape[1]}")
 
 
+def check_digit_classes(meta, path):
+    """Refuse a model whose classes are not digits 0-9: a submission's labels must be."""
+    if not all(isinstance(c, int) and 0 <= c <= 9 for c in meta["classes"]):
+        raise ModelFileError(f"{Path(path) / MODEL_JSON}: classes {meta['classes']} are not digits 0-9, "
+                             "so its predictions cannot make a submission")
+
+
 def _bad_field(meta_path):
     return lambda message: ModelFileError(f"{meta_path}: {message}")
 

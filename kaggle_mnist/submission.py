@@ -131,7 +131,14 @@ def read_solution(path):
         raise SubmissionError(f"{path}: header must start with ImageId,Label, got {','.join(map(str, frame.columns))}")
     if not frame["ImageId"].equals(pd.Series(range(1, len(frame) + 1))) or not frame["Label"].isin(LABELS).all():
         raise SubmissionError(f"{path}: ImageId must run 1..{len(frame)} and Label be integers 0-9")
-    public = (frame["Usage"] == "Public").to_numpy() if "Usage" in frame else None
+    public = None
+    if "Usage" in frame:
+        other = ~frame["Usage"].isin(["Public", "Private"])
+        if other.any():
+            row = int(np.argmax(other.to_numpy()))
+            raise SubmissionError(f"{path}, line {row + 2}: Usage must be Public or Private, "
+                                  f"got {frame['Usage'].iloc[row]!r}")
+        public = (frame["Usage"] == "Public").to_numpy()
     return Solution(frame["Label"].to_numpy(np.int64), public)
 
 

@@ -74,6 +74,8 @@ def snapshot(folder):
                 out[rel] = "link"
             elif path.is_dir():
                 out[rel] = "folder"
+            elif not path.is_file():  # a pipe: reading it would wait for a writer
+                out[rel] = "special"
             elif path.stat().st_size > 2**26:  # the sparse terabyte: size and time, not contents
                 out[rel] = (path.stat().st_size, path.stat().st_mtime_ns)
             else:
@@ -137,6 +139,20 @@ def _(w):
     (w / "data/train.csv").symlink_to(w / "data/loop.csv")
     (w / "data/loop.csv").symlink_to(w / "data/train.csv")
     return TRAIN
+
+
+@case("csv", "train-is-a-pipe", message="train.csv: not a regular file")
+def _(w):
+    (w / "data/train.csv").unlink()
+    os.mkfifo(w / "data/train.csv")  # opening it would wait for a writer forever
+    return TRAIN
+
+
+@case("csv", "test-is-a-device", message="test.csv: not a regular file")
+def _(w):
+    (w / "data/test.csv").unlink()
+    (w / "data/test.csv").symlink_to("/dev/zero")  # reading it would never end
+    return ["predict", "--model", "model", "--out", "new.csv"]
 
 
 @case("csv", "train-empty", message="train.csv")
@@ -376,6 +392,14 @@ def _(w):
     return ["score", "sub.csv"]
 
 
+@case("submission", "score-solution-usage-unknown", message="line 3: Usage must be Public or Private, got 'Hidden'")
+def _(w):
+    lines = (w / "data/solution.csv").read_text().splitlines()
+    lines[2] = lines[2].rsplit(",", 1)[0] + ",Hidden"
+    (w / "data/solution.csv").write_text("\n".join(lines) + "\n")
+    return ["score", "sub.csv"]
+
+
 @case("submission", "score-nothing-to-score", message="no submission given")
 def _(w):
     return ["score"]
@@ -482,6 +506,12 @@ def _(w):
 @case("model", "classes-mixed", message="classes must all be integers or all strings")
 def _(w):
     return model_json(w, lambda m: m.update(classes=[0, 1, 2, 3, 4, 5, 6, 7, 8, "9"]))
+
+
+@case("model", "classes-not-digits", message="model.json: classes ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'] "
+                                             "are not digits 0-9")
+def _(w):
+    return model_json(w, lambda m: m.update(classes=list("abcdefghij")))
 
 
 @case("model", "n-features-negative", message="n_features_in must be between")
@@ -613,6 +643,11 @@ def _(w):
 @case("flag", "holdout-out-of-range", message="argument --holdout")
 def _(w):
     return [*CV, "--holdout", "1.5"]
+
+
+@case("flag", "holdout-with-folds", message="argument --holdout: not allowed with argument --folds")
+def _(w):
+    return [*CV, "--folds", "3", "--holdout", "0.2"]
 
 
 @case("flag", "n-jobs-zero", message="argument --n-jobs: '0' is below 1")

@@ -19,9 +19,10 @@ def add_arguments(parser):
     add_data_dir(parser)
     parser.add_argument("--preset", default=presets.DEFAULT, choices=list(presets.PRESETS),
                         help="the network and training settings (see README's table)")
-    parser.add_argument("--folds", type=at_least(2), default=5, help="number of stratified folds")
-    parser.add_argument("--holdout", type=fraction, help="one stratified split holding out this fraction, "
-                                                         "instead of folds")
+    split = parser.add_mutually_exclusive_group()
+    split.add_argument("--folds", type=at_least(2), default=5, help="number of stratified folds")
+    split.add_argument("--holdout", type=fraction, help="one stratified split holding out this fraction, "
+                                                        "instead of folds")
     parser.add_argument("--seed", type=seed, default=0, help="seeds the folds, and each fold's model")
     add_run_options(parser, "folds", "runs/cv-PRESET-Kfold-seedSEED, or runs/cv-PRESET-holdout-seedSEED")
 

@@ -149,12 +149,19 @@ def train_members(X, y, X_test, plan, seed, round_=1, overrides=None, n_jobs=1, 
 
 def average(probas, weights=None):
     """The (weighted) mean of a list of (m, K) probability arrays."""
-    weights = np.ones(len(probas)) if weights is None else np.asarray(weights, dtype=np.float64)
+    weights = np.ones(len(probas)) if weights is None else check_weights(weights, len(probas))
+    return np.tensordot(weights / weights.sum(), np.stack(probas), axes=1)
+
+
+def check_weights(weights, n):
+    """``weights`` as an (n,) float array; KaggleMnistError unless there are n of them,
+    none negative, with a finite positive sum."""
+    weights = np.asarray(weights, dtype=np.float64)
     with np.errstate(over="ignore"):
         total = weights.sum() if np.isfinite(weights).all() else np.nan
-    if len(weights) != len(probas) or (weights < 0).any() or not 0 < total < np.inf:
-        raise KaggleMnistError(f"--weights: {len(probas)} non-negative weights with a positive sum are needed")
-    return np.tensordot(weights / weights.sum(), np.stack(probas), axes=1)
+    if len(weights) != n or (weights < 0).any() or not 0 < total < np.inf:
+        raise KaggleMnistError(f"--weights: {n} non-negative weights with a positive sum are needed")
+    return weights
 
 
 def pseudo_labels(test_proba, threshold):

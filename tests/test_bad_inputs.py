@@ -650,6 +650,11 @@ def _(w):
     return [*CV, "--folds", "3", "--holdout", "0.2"]
 
 
+@case("flag", "weights-negative", message="--weights: 2 non-negative weights with a positive sum are needed")
+def _(w):  # refused before any folder is read: "nothing" would be named otherwise
+    return ["ensemble", "--combine", "model", "nothing", "--weights=-1,2", "--submission", "new.csv"]
+
+
 @case("flag", "n-jobs-zero", message="argument --n-jobs: '0' is below 1")
 def _(w):
     return [*CV, "--n-jobs", "0"]

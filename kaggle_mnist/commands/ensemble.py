@@ -135,6 +135,7 @@ def combine(args):
             raise KaggleMnistError(f"--weights {args.weights!r}: expected numbers separated by commas") from None
         if len(weights) != len(args.combine):
             raise KaggleMnistError(f"--weights: {len(weights)} weights for {len(args.combine)} folders")
+        ensemble.check_weights(weights, len(args.combine))  # before any model predicts
     if args.submission is None:
         raise KaggleMnistError("--combine needs --submission FILE")
     check_writable(args.submission, args.force)

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from kaggle_mnist.errors import DataError
+from kaggle_mnist.fileio import unreadable
 from kaggle_mnist.paths import SOLUTION_CSV, TEST_CSV, TRAIN_CSV
 
 N_PIXELS = 784
@@ -174,12 +175,8 @@ def read_int_csv(path, header, max_values):
         (n_rows, len(header)) uint8 array.
     """
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: {'a broken or looping symbolic link' if path.is_symlink() else 'no such file'}")
-    if path.is_dir():
-        raise DataError(f"{path}: is a folder, expected a CSV file")
-    if not path.is_file():  # a pipe or a device would block, or never end
-        raise DataError(f"{path}: not a regular file, expected a CSV file")
+    if problem := unreadable(path, "CSV file"):
+        raise DataError(f"{path}: {problem}")
     check_fits_in_memory(path)
     table = _read_fast(path, header)
     if table is None:
@@ -314,12 +311,8 @@ def _raise_ragged(path, is_newline, n_cols, first_line):
 
 
 def _read_bytes(path):
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    if path.is_dir():
-        raise DataError(f"{path}: is a folder, expected a CSV file")
-    if not path.is_file():
-        raise DataError(f"{path}: not a regular file, expected a CSV file")
+    if problem := unreadable(path, "CSV file"):
+        raise DataError(f"{path}: {problem}")
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as f:

@@ -10,7 +10,7 @@ networks are partly independent. Two ways to build one:
   validation rows, so there is no early stopping: the preset's schedule runs to its end.
   Members train side by side like folds (``n_jobs``, or a Dask cluster); each is saved
   the moment it is done, and ``resume`` skips those already saved.
-- :func:`load_source`: the test probabilities of finished runs (a cross-validation's
+- :func:`load_sources`: the test probabilities of finished runs (a cross-validation's
   fold ensemble, an ensemble run) or saved models, to be averaged, optionally weighted,
   after checking that they were trained on the same data, with the same classes.
 
@@ -176,17 +176,33 @@ def pseudo_labels(test_proba, threshold):
 class Source:
     path: Path
     kind: str  # "run" (cross-validation or ensemble) or "model"
-    test_proba: np.ndarray  # (m, K), columns in ``classes`` order
     classes: list
+    n_test: int  # the test rows it predicts
     data: dict  # the data signature it was trained on, or None if it did not record one
+    test_proba: np.ndarray = None  # (n_test, K), columns in ``classes`` order
 
 
-def load_source(path, competition):
-    """The test probabilities of a run folder or a model folder (predicted now, on the
-    competition's test rows), with what it was trained on."""
-    from kaggle_mnist.modelio import MODEL_JSON, check_digit_classes, check_features, load_model
+def load_sources(paths, competition):
+    """The test probabilities of run folders and model folders (models predict now, on the
+    competition's test rows), with what each was trained on.
 
-    path = Path(path)
+    Every folder is opened and checked against the others and the competition first (see
+    :func:`check_compatible`), so a bad one is named before any model spends minutes
+    predicting.
+    """
+    opened = [_open_source(Path(path), competition) for path in paths]
+    check_compatible([source for source, _ in opened], competition.signature())
+    for source, model in opened:
+        if model is not None:
+            source.test_proba = model.predict_proba(competition.X_test)
+    return [source for source, _ in opened]
+
+
+def _open_source(path, competition):
+    """(Source, None) for a finished run, with its saved test probabilities; (Source
+    without probabilities, the loaded model) for a model folder."""
+    from kaggle_mnist.modelio import MODEL_JSON, check_features, load_model
+
     if (path / runs.PROBABILITIES_NPZ).is_file():
         try:
             config = json.loads((path / runs.CONFIG_JSON).read_text())
@@ -197,26 +213,28 @@ def load_source(path, competition):
             runs.check_probabilities(proba, "test probabilities")
         except (OSError, ValueError, KeyError, TypeError, RecursionError, EOFError, zipfile.BadZipFile) as e:
             raise KaggleMnistError(f"{path}: not a finished run ({e})") from None
-        return Source(path, "run", proba, classes, config.get("data"))
+        return Source(path, "run", classes, len(proba), config.get("data"), proba), None
     if (path / MODEL_JSON).is_file():
         model, meta = load_model(path)
         check_features(meta, competition.X_test, path)
-        check_digit_classes(meta, path)
-        return Source(path, "model", model.predict_proba(competition.X_test), model[-1].classes_.tolist()
-                      if hasattr(model, "steps") else model.classes_.tolist(), meta.get("data"))
+        classes = sorted(meta["classes"])  # the model's classes_, the columns of its probabilities
+        return Source(path, "model", classes, len(competition.X_test), meta.get("data")), model
     raise KaggleMnistError(f"{path}: neither a finished run (no {runs.PROBABILITIES_NPZ}) nor a model folder")
 
 
 def check_compatible(sources, signature):
-    """Refuse to average predictions of different test rows, or of other training data,
-    or with other classes."""
+    """Refuse to average predictions with classes other than the digits, or other classes
+    than each other's, or of different test rows, or of other training data."""
+    from kaggle_mnist.modelio import MODEL_JSON, check_digit_classes
+
     first = sources[0]
     for source in sources:
+        check_digit_classes(source.classes, source.path / (MODEL_JSON if source.kind == "model" else
+                                                           runs.PROBABILITIES_NPZ))
         if source.classes != first.classes:
             raise KaggleMnistError(f"{source.path}: classes {source.classes} differ from {first.path}'s")
-        if source.test_proba.shape != first.test_proba.shape:
-            raise KaggleMnistError(f"{source.path}: predicts {len(source.test_proba)} test rows, "
-                                   f"{first.path} {len(first.test_proba)}")
+        if source.n_test != first.n_test:
+            raise KaggleMnistError(f"{source.path}: predicts {source.n_test} test rows, {first.path} {first.n_test}")
         if source.data is None:
             raise KaggleMnistError(f"{source.path}: records no data signature (made by an older kaggle-mnist); "
                                    "retrain it to combine it")

@@ -1,4 +1,5 @@
-"""Atomic writes: a file or folder appears whole or not at all.
+"""Atomic writes: a file or folder appears whole or not at all; and the checks made
+before a file is read or written.
 
 A crash or Ctrl-C in the middle of a write leaves, at worst, a hidden temporary file
 next to the target; never a half-written target, and never a lost older version.
@@ -16,6 +17,21 @@ from kaggle_mnist.errors import KaggleMnistError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)  # read the process umask so files get the usual 0644, not mkstemp's 0600
+
+
+def unreadable(path, kind="file"):
+    """Why ``path`` cannot be read as a ``kind`` (a few words), or None if it can be.
+
+    A pipe or a device is refused too: reading one would wait for a writer, or never end.
+    """
+    path = Path(path)
+    if not path.exists():
+        return "a broken or looping symbolic link" if path.is_symlink() else "no such file"
+    if path.is_dir():
+        return f"is a folder, expected a {kind}"
+    if not path.is_file():
+        return f"not a regular file, expected a {kind}"
+    return None
 
 
 def check_writable(path, force=False, folder=False):

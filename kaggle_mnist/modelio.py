@@ -157,10 +157,10 @@ def check_features(meta, X, path):
                              f"{X.shape[1]}")
 
 
-def check_digit_classes(meta, path):
-    """Refuse a model whose classes are not digits 0-9: a submission's labels must be."""
-    if not all(isinstance(c, int) and 0 <= c <= 9 for c in meta["classes"]):
-        raise ModelFileError(f"{Path(path) / MODEL_JSON}: classes {meta['classes']} are not digits 0-9, "
+def check_digit_classes(classes, where):
+    """Refuse classes other than the integers 0-9: a submission's labels are those."""
+    if not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 9 for c in classes):
+        raise ModelFileError(f"{where}: classes {classes} are not the integers 0-9, "
                              "so its predictions cannot make a submission")
 
 

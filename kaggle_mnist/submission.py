@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from kaggle_mnist.errors import SubmissionError
-from kaggle_mnist.fileio import check_writable, write_text
+from kaggle_mnist.fileio import check_writable, unreadable, write_text
 
 HEADER = "ImageId,Label"
 N_TEST = 28000
@@ -46,8 +46,8 @@ def find_problems(path, n_rows=N_TEST, limit=20):
     integer labels 0-9, two columns on every row, no blank lines.
     """
     path = Path(path)
-    if not path.is_file():
-        return [f"{path}: no such file"]
+    if problem := unreadable(path, "CSV file"):
+        return [f"{path}: {problem}"]
     try:
         text = path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError as e:
@@ -119,10 +119,10 @@ def read_solution(path):
     import pandas as pd
 
     path = Path(path)
-    if not path.is_file():
-        raise SubmissionError(f"{path}: no such file")
+    if problem := unreadable(path, "CSV file"):
+        raise SubmissionError(f"{path}: {problem}")
     try:
-        frame = pd.read_csv(path, dtype={"Usage": str})
+        frame = pd.read_csv(path, dtype={"Usage": str}, keep_default_na=False)  # a blank Usage stays ""
     except (ValueError, pd.errors.ParserError) as e:
         raise SubmissionError(f"{path}: not a solution file ({str(e).splitlines()[0]})") from None
     if frame.empty:
@@ -136,8 +136,8 @@ def read_solution(path):
         other = ~frame["Usage"].isin(["Public", "Private"])
         if other.any():
             row = int(np.argmax(other.to_numpy()))
-            raise SubmissionError(f"{path}, line {row + 2}: Usage must be Public or Private, "
-                                  f"got {frame['Usage'].iloc[row]!r}")
+            raise SubmissionError(f"{path}, ImageId {row + 1}: Usage must be Public or Private, "
+                                  f"got {frame['Usage'].iloc[row][:40]!r}")
         public = (frame["Usage"] == "Public").to_numpy()
     return Solution(frame["Label"].to_numpy(np.int64), public)
 

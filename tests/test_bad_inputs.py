@@ -392,11 +392,30 @@ def _(w):
     return ["score", "sub.csv"]
 
 
-@case("submission", "score-solution-usage-unknown", message="line 3: Usage must be Public or Private, got 'Hidden'")
+@case("submission", "score-solution-usage-unknown", message="ImageId 2: Usage must be Public or Private, got 'Hidden'")
 def _(w):
     lines = (w / "data/solution.csv").read_text().splitlines()
     lines[2] = lines[2].rsplit(",", 1)[0] + ",Hidden"
     (w / "data/solution.csv").write_text("\n".join(lines) + "\n")
+    return ["score", "sub.csv"]
+
+
+@case("submission", "score-solution-usage-blank", message="ImageId 1: Usage must be Public or Private, got ''")
+def _(w):
+    replace_line(w / "data/solution.csv", 2, "1,3,")
+    return ["score", "sub.csv"]
+
+
+@case("submission", "score-a-pipe", message="sub.fifo: not a regular file")
+def _(w):
+    os.mkfifo(w / "sub.fifo")
+    return ["score", "sub.fifo"]
+
+
+@case("submission", "score-solution-a-pipe", message="solution.csv: not a regular file")
+def _(w):
+    (w / "data/solution.csv").unlink()
+    os.mkfifo(w / "data/solution.csv")
     return ["score", "sub.csv"]
 
 
@@ -509,9 +528,17 @@ def _(w):
 
 
 @case("model", "classes-not-digits", message="model.json: classes ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'] "
-                                             "are not digits 0-9")
+                                             "are not the integers 0-9")
 def _(w):
     return model_json(w, lambda m: m.update(classes=list("abcdefghij")))
+
+
+@case("model", "combine-classes-not-digits", message="model2/model.json: classes ['0', '1', '2', '3', '4', '5', '6', "
+                                                     "'7', '8', '9'] are not the integers 0-9")
+def _(w):
+    shutil.copytree(w / "model", w / "model2")
+    edit_json(w / "model2/model.json", lambda m: m.update(classes=list("0123456789")))
+    return ["ensemble", "--combine", "model", "model2", "--submission", "new.csv"]
 
 
 @case("model", "n-features-negative", message="n_features_in must be between")
@@ -648,6 +675,11 @@ def _(w):
 @case("flag", "holdout-with-folds", message="argument --holdout: not allowed with argument --folds")
 def _(w):
     return [*CV, "--folds", "3", "--holdout", "0.2"]
+
+
+@case("flag", "holdout-with-the-default-folds", message="argument --holdout: not allowed with argument --folds")
+def _(w):
+    return [*CV, "--folds", "5", "--holdout", "0.2"]
 
 
 @case("flag", "weights-negative", message="--weights: 2 non-negative weights with a positive sum are needed")

@@ -20,7 +20,9 @@ def add_arguments(parser):
     parser.add_argument("--preset", default=presets.DEFAULT, choices=list(presets.PRESETS),
                         help="the network and training settings (see README's table)")
     split = parser.add_mutually_exclusive_group()
-    split.add_argument("--folds", type=at_least(2), default=5, help="number of stratified folds")
+    # default None, not 5: argparse sees an option as given only if its value is not the
+    # default object, and Python keeps a single object for each small integer.
+    split.add_argument("--folds", type=at_least(2), help="number of stratified folds (default: 5)")
     split.add_argument("--holdout", type=fraction, help="one stratified split holding out this fraction, "
                                                         "instead of folds")
     parser.add_argument("--seed", type=seed, default=0, help="seeds the folds, and each fold's model")
@@ -28,6 +30,8 @@ def add_arguments(parser):
 
 
 def main(args):
+    if args.folds is None:
+        args.folds = 5
     cv.check_settings(args.folds, args.holdout, args.backend, args.scheduler, args.n_jobs)
     overrides = parse_overrides(args.set)
     parameters = presets.params(args.preset, **overrides)  # a bad override fails before any work

@@ -140,9 +140,7 @@ def combine(args):
         raise KaggleMnistError("--combine needs --submission FILE")
     check_writable(args.submission, args.force)
     comp = load_competition(data_dir(args), train=False)
-    sources = [ensemble.load_source(path, comp) for path in args.combine]
-    signature = comp.signature()
-    ensemble.check_compatible(sources, signature)
+    sources = ensemble.load_sources(args.combine, comp)
     test_proba = ensemble.average([s.test_proba for s in sources], weights)
     labels = np.asarray(sources[0].classes)[test_proba.argmax(axis=1)]
     write_submission(args.submission, labels, force=args.force)

@@ -1,13 +1,14 @@
 """Predict test.csv with a saved model and write a submission."""
 
 import time
+from pathlib import Path
 
 import numpy as np
 
 from kaggle_mnist.commands.options import add_data_dir, at_least, data_dir
 from kaggle_mnist.data import load_competition
 from kaggle_mnist.fileio import check_writable
-from kaggle_mnist.modelio import check_digit_classes, check_features, load_model
+from kaggle_mnist.modelio import MODEL_JSON, check_digit_classes, check_features, load_model
 from kaggle_mnist.submission import score, write_submission
 
 HELP = "predict test.csv with a saved model and write a submission"
@@ -24,10 +25,10 @@ def add_arguments(parser):
 def main(args):
     check_writable(args.out, args.force)
     model, meta = load_model(args.model)
+    check_digit_classes(meta["classes"], Path(args.model) / MODEL_JSON)
     comp = load_competition(data_dir(args), train=False)
     X = comp.X_test
     check_features(meta, X, args.model)
-    check_digit_classes(meta, args.model)
     print(f"predicting {len(X)} rows with {args.model} (preset {meta.get('preset')})", flush=True)
     start = time.perf_counter()
     labels = np.concatenate([model.predict(X[i:i + args.batch_size]) for i in range(0, len(X), args.batch_size)])

@@ -35,12 +35,14 @@ def unreadable(path, kind="file"):
 
 
 def check_writable(path, force=False, folder=False):
-    """Refuse, before any work, an output that cannot be written, and make its folder.
+    """Refuse, before any work, an output that cannot be written.
 
     Refused: ``path`` exists and ``force`` is off; ``path`` is a folder where a file
     goes (``folder=False``) or the reverse, or a device, pipe or socket; a parent is a
     file; the folder cannot be written to (read-only, no permission: found by creating a
-    probe file there).
+    probe file in it, or in the nearest folder above it that exists). Missing folders
+    are not made here but when the output is written, so a command that fails in
+    between leaves none behind.
     """
     path = Path(path)
     if path.exists() or path.is_symlink():
@@ -51,19 +53,16 @@ def check_writable(path, force=False, folder=False):
             raise KaggleMnistError(f"{path} is {kind}; expected {want} here")
         if not folder and path.exists() and not path.is_file():  # a dangling link is replaced, not followed
             raise KaggleMnistError(f"{path} is not a regular file; refusing to replace it")
-    for ancestor in [path.parent, *path.parent.parents]:
-        if ancestor.exists():
-            if not ancestor.is_dir():
-                raise KaggleMnistError(f"{ancestor} is not a folder")
-            break
+    existing = next(ancestor for ancestor in [path.parent, *path.parent.parents] if ancestor.exists())
+    if not existing.is_dir():
+        raise KaggleMnistError(f"{existing} is not a folder")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         with interrupts.held():  # the probe must not outlive a Ctrl-C
-            fd, probe = tempfile.mkstemp(prefix=".probe.", dir=path.parent)
+            fd, probe = tempfile.mkstemp(prefix=".probe.", dir=existing)
             os.close(fd)
             os.unlink(probe)
     except OSError as e:
-        raise KaggleMnistError(f"{path.parent}: cannot write there ({e.strerror})") from None
+        raise KaggleMnistError(f"{existing}: cannot write there ({e.strerror})") from None
 
 
 def check_replaceable(path, marker):
@@ -108,6 +107,7 @@ def atomic_path(path, force=True, suffix=""):
     path = Path(path)
     check_writable(path, force)
     with interrupts.held():
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
         os.close(fd)
         tmp = Path(tmp)
@@ -152,6 +152,7 @@ def atomic_dir(path, force=False):
     path = Path(path)
     check_writable(path, force, folder=True)
     with interrupts.held():
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
         _PENDING.add(tmp)
     old = None

@@ -763,6 +763,11 @@ def _(w):
     return PREDICT
 
 
+@case("flag", "output-folder-not-made-by-a-failed-command", message="no such model folder")
+def _(w):  # the output's folders are made when it is written, so none are left here
+    return ["predict", "--model", "nothing", "--out", "new/deeper/s.csv"]
+
+
 @case("flag", "output-is-a-folder", message="new.csv is a folder; expected a file")
 def _(w):
     (w / "new.csv").mkdir()

@@ -38,6 +38,16 @@ def test_existing_file_needs_force(tmp_path):
         check_writable(tmp_path / "file" / "x.csv")
 
 
+def test_missing_folders_are_made_when_the_output_is_written_not_when_checked(tmp_path):
+    check_writable(tmp_path / "a" / "b" / "s.csv")
+    check_writable(tmp_path / "a" / "model", folder=True)
+    assert os.listdir(tmp_path) == []  # a command failing after its checks leaves nothing
+    write_text(tmp_path / "a" / "b" / "s.csv", "x\n")
+    with atomic_dir(tmp_path / "c" / "model") as tmp:
+        (tmp / "model.json").write_text("{}")
+    assert (tmp_path / "a/b/s.csv").read_text() == "x\n" and (tmp_path / "c/model/model.json").is_file()
+
+
 def test_atomic_dir_swaps_whole_folders_and_keeps_the_old_one_on_failure(tmp_path):
     target = tmp_path / "model"
     with atomic_dir(target) as tmp:

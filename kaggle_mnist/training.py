@@ -7,7 +7,7 @@ step, and keeps the record. One epoch:
    set (full-batch descent), and cut it into batches: gather each batch's rows and
    optionally augment them (:func:`epoch_batches`);
 2. per batch: set the learning rate from the schedule and take a step: forward,
-   loss, backward, the optimizer's update (:class:`PlainStep`);
+   loss, backward, the optimizer's update (``nn.PlainStep``, or the engine's);
 3. optionally score the validation data; with early stopping, remember the best
    weights (highest validation accuracy, ties broken by the lower loss) and stop after
    ``patience`` epochs without an improvement of more than ``tol``. Accuracy, not loss, decides: with label
@@ -30,6 +30,7 @@ import numpy as np
 
 from kaggle_mnist.errors import TrainingDivergedError
 from kaggle_mnist.nn.losses import log_softmax
+from kaggle_mnist.nn.step import PlainStep
 from kaggle_mnist.progress import Progress
 
 
@@ -50,35 +51,6 @@ class History:
 
     def to_dict(self):
         return asdict(self)
-
-
-class PlainStep:
-    """The textbook training step, and the reference the engine is tested against.
-
-    ``step(xb, yb) -> (loss, logits)``: forward, loss, backward, optimizer update; a
-    loss that is not finite skips the update. ``predict(x) -> logits`` in inference
-    mode. The engine offers the same two methods.
-    """
-
-    def __init__(self, model, loss_fn=None, optimizer=None):
-        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
-
-    def step(self, xb, yb):
-        logits = self.model.forward(xb, training=True)  # (N, K)
-        loss = self.loss_fn.forward(logits, yb)
-        if math.isfinite(loss):
-            self.model.backward(self.loss_fn.backward())
-            self.optimizer.step(self.model.params(), self.model.grads())
-        return loss, logits
-
-    def predict(self, x):
-        return self.model.forward(x)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        pass
 
 
 def stepper(model, loss_fn=None, optimizer=None, use_engine=True):

@@ -17,10 +17,10 @@ from kaggle_mnist.engine.normalization import FastBatchNorm, Meeting, SyncBatchN
 from kaggle_mnist.engine.winograd import WinogradConv2D
 from kaggle_mnist.estimator import NumpyNetClassifier
 from kaggle_mnist.nn import (
-    SGD, Adam, BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Reshape, Sequential,
+    SGD, Adam, BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, PlainStep, ReLU, Reshape, Sequential,
     SoftmaxCrossEntropy,
 )
-from kaggle_mnist.training import PlainStep, stepper
+from kaggle_mnist.training import stepper
 
 
 # ------------------------------------------------------------------ Workers

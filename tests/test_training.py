@@ -1,4 +1,4 @@
-"""The training loop: batches, the plain step, early stopping, divergence, Ctrl-C."""
+"""The training loop: batches, early stopping, divergence, Ctrl-C."""
 
 import numpy as np
 import pytest
@@ -25,21 +25,6 @@ def test_epoch_batches_cover_every_row_once_in_a_seeded_order():
     assert np.array_equal(rows, again)
     (xb, yb), = training.epoch_batches(X, y, 25, np.random.default_rng(0))  # full batch: as given
     assert xb is X and yb is y
-
-
-def test_plain_step_is_forward_loss_backward_update():
-    rng = np.random.default_rng(1)
-    x, y = rng.normal(size=(6, 784)), rng.integers(0, 10, 6)
-    net, reference = mlp(), mlp()
-    step = training.PlainStep(net, SoftmaxCrossEntropy(), SGD(0.5))
-    loss, logits = step.step(x, y)
-    expected_loss = SoftmaxCrossEntropy().forward(reference.forward(x, training=True), y)
-    assert loss == pytest.approx(expected_loss, rel=1e-12) and logits.shape == (6, 10)
-    loss_fn = SoftmaxCrossEntropy()
-    loss_fn.forward(reference.forward(x, training=True), y)
-    reference.backward(loss_fn.backward())
-    for name, p in reference.params().items():  # one SGD step by hand: p - 0.5 * grad
-        np.testing.assert_allclose(net.params()[name], p - 0.5 * reference.grads()[name], rtol=1e-12)
 
 
 def fit(net, X, y, X_val, y_val, epochs, patience=100):

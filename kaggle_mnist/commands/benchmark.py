@@ -59,7 +59,7 @@ def bench_numpynet(X, y, Xt, epochs, seed, engine=True):
 
 
 def bench_plain(X, y, Xt, epochs, seed):
-    """kaggle-mnist without its engine: the textbook step (training.PlainStep)."""
+    """kaggle-mnist without its engine: the textbook step (nn.PlainStep)."""
     return bench_numpynet(X, y, Xt, epochs, seed, engine=False)
 
 

@@ -1,6 +1,6 @@
 """The engine: the plain training step, run faster on two cores. Nothing else needs it.
 
-``training.PlainStep`` is the textbook step: forward, loss, backward, optimizer. This
+``nn.PlainStep`` is the textbook step: forward, loss, backward, optimizer. This
 package offers the same two methods, ``step(xb, yb) -> (loss, logits)`` and
 ``predict(x) -> logits``, computed another way, and the tests hold it to the plain
 step's numbers (within float rounding) and to the same numbers on one thread or two.
@@ -81,8 +81,7 @@ from kaggle_mnist.engine.convolutions import FastConv2D
 from kaggle_mnist.engine.flat import Flat
 from kaggle_mnist.engine.normalization import FastBatchNorm, Meeting, SyncBatchNorm
 from kaggle_mnist.engine.workers import Workers, blas_threads
-from kaggle_mnist.nn import BatchNorm, Conv2D, Dropout
-from kaggle_mnist.training import PlainStep
+from kaggle_mnist.nn import BatchNorm, Conv2D, Dropout, PlainStep
 
 
 

@@ -90,7 +90,7 @@ def save_member(run_dir, member, model, data=None):
 def load_members(run_dir, round_):
     """{index: Member} of the members of ``round_`` saved whole in ``run_dir``."""
     found = {}
-    for path in sorted((Path(run_dir) / f"round-{round_}").glob("member-*")):
+    for number, path in runs.numbered_folders(Path(run_dir) / f"round-{round_}", "member"):
         try:
             meta = json.loads((path / MEMBER_JSON).read_text())
             with np.load(path / TEST_PROBA_NPZ, allow_pickle=False) as p:
@@ -98,6 +98,8 @@ def load_members(run_dir, round_):
                                 meta["seconds"], meta["epochs"])
             if not isinstance(member.index, int) or isinstance(member.index, bool):
                 raise ValueError(f"{MEMBER_JSON}: index must be an integer")
+            if member.index != number - 1:
+                raise ValueError(f"{MEMBER_JSON} is member {member.index + 1}'s")
             runs.check_probabilities(member.test_proba, "test_proba")
             found[member.index] = member
         except (OSError, ValueError, KeyError, TypeError, RecursionError, EOFError, zipfile.BadZipFile) as e:

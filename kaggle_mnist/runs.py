@@ -15,6 +15,7 @@ leaves the previous version or the new one, never half of one.
 
 import json
 import os
+import re
 import shutil
 import zipfile
 from dataclasses import dataclass
@@ -122,17 +123,30 @@ def save_fold(run_dir, result, model, preset, data=None):
         write_json(tmp / "fold.json", {"fold": result.fold, "metrics": result.metrics, "history": result.history})
 
 
+def numbered_folders(parent, prefix):
+    """[(K, path)] of the folders PREFIX-K (K = 1, 2, ...) in ``parent``, by K. Anything
+    else there, such as a copy named fold-1.bak, is not one of them."""
+    found = []
+    for path in Path(parent).glob(f"{prefix}-*"):
+        number = path.name[len(prefix) + 1:]
+        if re.fullmatch(r"[1-9][0-9]*", number) and path.is_dir():
+            found.append((int(number), path))
+    return sorted(found)
+
+
 def load_completed_folds(run_dir):
     """{fold: FoldResult} for every fold folder that was completely written."""
 
     done = {}
-    for path in sorted((Path(run_dir) / FOLDS_DIR).glob("fold-*")):
+    for number, path in numbered_folders(Path(run_dir) / FOLDS_DIR, "fold"):
         try:
             meta = json.loads((path / "fold.json").read_text())
             with np.load(path / "predictions.npz", allow_pickle=False) as p:
                 result = FoldResult(meta["fold"], p["val_index"], p["val_proba"], p["test_proba"],
                                     meta["metrics"], meta["history"])
             check_fold(result)
+            if result.fold != number - 1:
+                raise ValueError(f"fold.json is fold {result.fold + 1}'s")
         except (OSError, ValueError, KeyError, TypeError, RecursionError, EOFError, zipfile.BadZipFile) as e:
             raise KaggleMnistError(f"{path}: cannot resume from this fold ({e}); delete it to retrain it") from None
         done[result.fold] = result

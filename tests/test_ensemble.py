@@ -112,3 +112,19 @@ def test_an_ensemble_of_several_presets_takes_them_in_turn(tmp_path):
     with pytest.raises(KaggleMnistError, match="member-1: trained fast, this run's member 1 is seed-3layer"):
         ensemble.train_members(X, y, X[:10], swapped, seed=0, overrides={"max_iter": 1}, run_dir=tmp_path,
                                resume=True, verbose=0, log=lambda *a: None)
+
+
+def test_a_copy_of_a_member_is_not_a_member_and_a_moved_member_is_named(tmp_path, monkeypatch):
+    import kaggle_mnist.modelio as modelio
+
+    monkeypatch.setattr(modelio, "save_model", lambda model, path, **kw: path.mkdir())
+    rng = np.random.default_rng(0)
+    members = [ensemble.Member(1, i, "fast", 100 + i, rng.random((4, 10)), 1.0, 2) for i in range(2)]
+    for member in members:
+        ensemble.save_member(tmp_path, member, model=None)
+    shutil.copytree(ensemble.member_dir(tmp_path, 1, 1), tmp_path / "round-1" / "member-1.bak")
+    assert [m.seed for m in ensemble.load_members(tmp_path, 1).values()] == [100, 101]
+    shutil.rmtree(ensemble.member_dir(tmp_path, 1, 0))
+    ensemble.member_dir(tmp_path, 1, 1).rename(ensemble.member_dir(tmp_path, 1, 0))
+    with pytest.raises(KaggleMnistError, match=r"member-1: cannot resume from this member \(member.json is member 2's"):
+        ensemble.load_members(tmp_path, 1)

@@ -102,6 +102,28 @@ def test_saved_folds_load_back_and_a_damaged_one_is_named(tmp_path, monkeypatch)
         runs.load_completed_folds(tmp_path)
 
 
+def test_a_copy_of_a_fold_is_not_a_fold_and_a_moved_fold_is_named(tmp_path, monkeypatch):
+    import shutil
+
+    import kaggle_mnist.modelio as modelio
+
+    monkeypatch.setattr(modelio, "save_model", lambda model, path, **kw: path.mkdir())
+    older = fold(0)
+    older.test_proba = older.test_proba / 2
+    runs.save_fold(tmp_path, older, model=None, preset="fast")
+    shutil.copytree(runs.fold_dir(tmp_path, 0), runs.fold_dir(tmp_path, 0).with_name("fold-1.bak"))
+    runs.save_fold(tmp_path, fold(0), model=None, preset="fast")  # fold 1 trained again
+    runs.save_fold(tmp_path, fold(1), model=None, preset="fast")
+    (tmp_path / "folds" / "fold-01").mkdir()  # not a fold's name either
+    done = runs.load_completed_folds(tmp_path)
+    assert sorted(done) == [0, 1]
+    np.testing.assert_array_equal(done[0].test_proba, fold(0).test_proba)  # not the older copy's
+    shutil.rmtree(runs.fold_dir(tmp_path, 0))
+    runs.fold_dir(tmp_path, 1).rename(runs.fold_dir(tmp_path, 0))  # fold 2's files in fold-1
+    with pytest.raises(KaggleMnistError, match=r"fold-1: cannot resume from this fold \(fold.json is fold 2's\)"):
+        runs.load_completed_folds(tmp_path)
+
+
 def test_save_results_writes_probabilities_and_metrics(tmp_path):
     result = {"folds": [fold(0)], "oof_proba": np.full((3, 10), 0.1), "test_proba": np.full((4, 10), 0.1),
               "oof_accuracy": 0.9}

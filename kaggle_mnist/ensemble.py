@@ -78,7 +78,6 @@ def save_member(run_dir, member, model, data=None):
     from kaggle_mnist.modelio import save_model
 
     path = member_dir(run_dir, member.round, member.index)
-    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_dir(path, force=True) as tmp:
         save_model(model, tmp / "model", preset=member.preset, force=True, extra={"seed": member.seed, "data": data})
         with open(tmp / TEST_PROBA_NPZ, "wb") as f:

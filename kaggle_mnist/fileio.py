@@ -53,9 +53,10 @@ def check_writable(path, force=False, folder=False):
             raise KaggleMnistError(f"{path} is {kind}; expected {want} here")
         if not folder and path.exists() and not path.is_file():  # a dangling link is replaced, not followed
             raise KaggleMnistError(f"{path} is not a regular file; refusing to replace it")
-    existing = next(ancestor for ancestor in [path.parent, *path.parent.parents] if ancestor.exists())
+    existing = next(ancestor for ancestor in [path.parent, *path.parent.parents]
+                    if ancestor.exists() or ancestor.is_symlink())  # a broken link is there too
     if not existing.is_dir():
-        raise KaggleMnistError(f"{existing} is not a folder")
+        raise KaggleMnistError(f"{existing} is not a folder" + ("" if existing.exists() else " (a broken link)"))
     try:
         with interrupts.held():  # the probe must not outlive a Ctrl-C
             fd, probe = tempfile.mkstemp(prefix=".probe.", dir=existing)

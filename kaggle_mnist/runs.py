@@ -115,7 +115,6 @@ def save_fold(run_dir, result, model, preset, data=None):
     from kaggle_mnist.modelio import save_model
 
     path = fold_dir(run_dir, result.fold)
-    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_dir(path, force=True) as tmp:
         save_model(model, tmp / "model", preset=preset, force=True, extra={"data": data})
         np.savez(tmp / "predictions.npz", val_index=result.val_index, val_proba=result.val_proba,
@@ -124,18 +123,21 @@ def save_fold(run_dir, result, model, preset, data=None):
 
 
 def numbered_folders(parent, prefix):
-    """[(K, path)] of the folders PREFIX-K (K = 1, 2, ...) in ``parent``, by K. Anything
-    else there, such as a copy named fold-1.bak, is not one of them."""
+    """[(K, path)] of the entries named PREFIX-K (K = 1, 2, ...) in ``parent``, sorted by
+    K (so fold-10 comes after fold-9). Anything else there, such as a copy named
+    fold-1.bak, is not one of them; an entry of the right name that is not a folder is,
+    so that reading it fails, and says so, before any training."""
     found = []
     for path in Path(parent).glob(f"{prefix}-*"):
         number = path.name[len(prefix) + 1:]
-        if re.fullmatch(r"[1-9][0-9]*", number) and path.is_dir():
+        if re.fullmatch(r"[1-9][0-9]*", number):
             found.append((int(number), path))
     return sorted(found)
 
 
 def load_completed_folds(run_dir):
-    """{fold: FoldResult} for every fold folder that was completely written."""
+    """{fold: FoldResult} for every fold folder that was completely written. Folder
+    fold-K holds fold K - 1: folds count from 0 in the code, from 1 in file names."""
 
     done = {}
     for number, path in numbered_folders(Path(run_dir) / FOLDS_DIR, "fold"):

@@ -768,6 +768,12 @@ def _(w):  # the output's folders are made when it is written, so none are left 
     return ["predict", "--model", "nothing", "--out", "new/deeper/s.csv"]
 
 
+@case("flag", "output-under-a-broken-link", message="out is not a folder (a broken link)")
+def _(w):  # refused before predicting, not when the submission is written
+    (w / "out").symlink_to(w / "nowhere")
+    return ["predict", "--model", "model", "--out", "out/new/s.csv"]
+
+
 @case("flag", "output-is-a-folder", message="new.csv is a folder; expected a file")
 def _(w):
     (w / "new.csv").mkdir()

@@ -173,6 +173,7 @@ def test_script_reports_errors_in_one_line(tmp_path, idx_dir):
     bad = run_script("--data-dir", tmp_path / "e", "--source", "idx", "--idx-dir", tmp_path / "nowhere")
     assert bad.returncode == 2 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "e").exists()  # the data folder is made only when there is something to put in it
     flag = run_script("--source", "ftp")
     assert flag.returncode == 2 and "invalid choice" in flag.stderr
 

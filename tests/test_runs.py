@@ -124,6 +124,13 @@ def test_a_copy_of_a_fold_is_not_a_fold_and_a_moved_fold_is_named(tmp_path, monk
         runs.load_completed_folds(tmp_path)
 
 
+def test_a_file_named_like_a_fold_is_named_before_any_training(tmp_path):
+    (tmp_path / "folds").mkdir()
+    (tmp_path / "folds" / "fold-2").write_text("")
+    with pytest.raises(KaggleMnistError, match="fold-2: cannot resume from this fold"):
+        runs.load_completed_folds(tmp_path)
+
+
 def test_save_results_writes_probabilities_and_metrics(tmp_path):
     result = {"folds": [fold(0)], "oof_proba": np.full((3, 10), 0.1), "test_proba": np.full((4, 10), 0.1),
               "oof_accuracy": 0.9}

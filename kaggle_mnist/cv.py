@@ -25,6 +25,9 @@ from kaggle_mnist.data import fit_or_explain
 from kaggle_mnist.errors import KaggleMnistError
 
 
+DEFAULT_FOLDS = 5
+
+
 def check_settings(n_folds, holdout=None, backend="loky", scheduler=None, n_jobs=1):
     """Refuse impossible settings before any data is read: ranges, combinations, and a
     Dask scheduler that does not answer."""
@@ -98,7 +101,7 @@ def run_fold(fold, n_folds, train_index, val_index, X, y, X_test, preset, params
     return runs.FoldResult(fold, val_index, val_proba, test_proba, metrics, net.history_.to_dict()), model
 
 
-def cross_validate(X, y, X_test, preset, overrides=None, n_folds=5, seed=0, n_jobs=1, backend="loky",
+def cross_validate(X, y, X_test, preset, overrides=None, n_folds=DEFAULT_FOLDS, seed=0, n_jobs=1, backend="loky",
                    scheduler=None, run_dir=None, resume=False, holdout=None, verbose=1, log=print, data=None):
     """Cross-validate ``preset`` on (X, y) and predict ``X_test`` with every fold model.
 

@@ -22,7 +22,7 @@ def add_arguments(parser):
     split = parser.add_mutually_exclusive_group()
     # default None, not 5: argparse sees an option as given only if its value is not the
     # default object, and Python keeps a single object for each small integer.
-    split.add_argument("--folds", type=at_least(2), help="number of stratified folds (default: 5)")
+    split.add_argument("--folds", type=at_least(2), help=f"number of stratified folds (default: {cv.DEFAULT_FOLDS})")
     split.add_argument("--holdout", type=fraction, help="one stratified split holding out this fraction, "
                                                         "instead of folds")
     parser.add_argument("--seed", type=seed, default=0, help="seeds the folds, and each fold's model")
@@ -31,7 +31,7 @@ def add_arguments(parser):
 
 def main(args):
     if args.folds is None:
-        args.folds = 5
+        args.folds = cv.DEFAULT_FOLDS
     cv.check_settings(args.folds, args.holdout, args.backend, args.scheduler, args.n_jobs)
     overrides = parse_overrides(args.set)
     parameters = presets.params(args.preset, **overrides)  # a bad override fails before any work
